@@ -1,0 +1,1 @@
+//! blueprint: IoT device privacy blueprints.
