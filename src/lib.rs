@@ -1,1 +1,7 @@
-//! blueprint: IoT device privacy blueprints.
+//! blueprint: checkable, signed and escrowed IoT device privacy blueprints.
+//!
+//! The library never prints and never exits; the `blueprint` binary parses
+//! arguments, renders results and maps them to exit codes.
+
+pub mod diag;
+pub mod source;
