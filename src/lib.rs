@@ -4,4 +4,5 @@
 //! arguments, renders results and maps them to exit codes.
 
 pub mod diag;
+pub mod document;
 pub mod source;
