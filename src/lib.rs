@@ -5,4 +5,6 @@
 
 pub mod diag;
 pub mod document;
+pub mod schema;
 pub mod source;
+pub mod validate;
