@@ -5,4 +5,6 @@
 
 pub mod diag;
 pub mod document;
+pub mod manifest_refs;
+pub mod schema_text;
 pub mod source;
