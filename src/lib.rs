@@ -5,6 +5,7 @@
 
 pub mod diag;
 pub mod document;
+pub mod manifest_refs;
 pub mod schema;
 pub mod source;
 pub mod validate;
