@@ -3,5 +3,10 @@
 //! The library never prints and never exits; the `blueprint` binary parses
 //! arguments, renders results and maps them to exit codes.
 
+pub mod canon;
 pub mod diag;
+pub mod dsse;
+pub mod keys;
 pub mod source;
+pub mod statement;
+pub mod validated;
