@@ -5,8 +5,11 @@
 
 pub mod canon;
 pub mod diag;
+pub mod document;
 pub mod dsse;
 pub mod keys;
+pub mod schema;
 pub mod source;
 pub mod statement;
+pub mod validate;
 pub mod validated;
