@@ -431,21 +431,31 @@ mod tests {
         ];
         for (env, what) in cases {
             let r = verify_deposit(&env, &[k.public()], ONE, None);
-            let ok = match (&r, what) {
+            let ok = matches!(
+                (&r, what),
                 (
-                    Err(DepositRejection::Statement(StatementError::DigestMismatch { .. })),
-                    "digest",
-                ) => true,
-                (Err(DepositRejection::Statement(StatementError::NameMismatch { .. })), "name") => {
-                    true
-                }
-                (Err(DepositRejection::Statement(StatementError::Field { .. })), "field") => true,
-                (Err(DepositRejection::Statement(StatementError::ErrorFindings(1))), "errors") => {
-                    true
-                }
-                (Err(DepositRejection::Statement(StatementError::Summary(_))), "summary") => true,
-                _ => false,
-            };
+                    Err(DepositRejection::Statement(
+                        StatementError::DigestMismatch { .. }
+                    )),
+                    "digest"
+                ) | (
+                    Err(DepositRejection::Statement(
+                        StatementError::NameMismatch { .. }
+                    )),
+                    "name"
+                ) | (
+                    Err(DepositRejection::Statement(StatementError::Field { .. })),
+                    "field"
+                ) | (
+                    Err(DepositRejection::Statement(StatementError::ErrorFindings(
+                        1
+                    ))),
+                    "errors"
+                ) | (
+                    Err(DepositRejection::Statement(StatementError::Summary(_))),
+                    "summary"
+                )
+            );
             assert!(ok, "{what}: {r:?}");
         }
     }
