@@ -17,7 +17,7 @@ use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 fn unhex(s: &str) -> Option<Vec<u8>> {
-    if !s.len().is_multiple_of(2) {
+    if s.len() % 2 != 0 {
         return None;
     }
     (0..s.len())
