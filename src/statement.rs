@@ -117,18 +117,39 @@ pub fn subject_name(manifest: &Value) -> Result<String, StatementError> {
 
 /// The canonical statement bytes for `manifest` (the DSSE payload).
 pub fn statement_bytes(manifest: &ValidatedManifest) -> Result<Vec<u8>, StatementError> {
-    let value = manifest.value();
-    let digest = Digest::of_value(value)?;
-    let statement = json!({
-        "_type": STATEMENT_TYPE,
-        "subject": [{"name": subject_name(value)?, "digest": {"sha256": digest.hex()}}],
-        "predicateType": PREDICATE_TYPE,
-        "predicate": {
-            "manifest": value,
-            "validation": serde_json::to_value(manifest.summary()).map_err(StatementError::Summary)?,
-        },
-    });
-    Ok(canon::canonicalize(&statement)?)
+    deposit_payload(manifest.value(), manifest.summary())
+}
+
+/// The canonical statement bytes for any manifest value and summary. Only
+/// [`sign_manifest`] turns them into a signature, and it takes a
+/// [`ValidatedManifest`]; building the bytes alone proves nothing.
+pub fn deposit_payload(
+    value: &Value,
+    summary: &ValidationSummary,
+) -> Result<Vec<u8>, StatementError> {
+    // The statement's canonical bytes, written directly: member order is
+    // fixed (RFC 8785 §3.2.3: `_type` < `predicate` < `predicateType` <
+    // `subject`; `manifest` < `validation`; `digest` < `name`), so the
+    // manifest is canonicalized once and reused for its digest. The tests
+    // check the result against a full re-canonicalization.
+    let manifest = canon::canonicalize(value)?;
+    let digest = Digest::of_bytes(&manifest);
+    let summary = serde_json::to_value(summary).map_err(StatementError::Summary)?;
+    let mut out = Vec::with_capacity(manifest.len() + 512);
+    out.extend_from_slice(b"{\"_type\":");
+    canon::write_canonical(&json!(STATEMENT_TYPE), &mut out)?;
+    out.extend_from_slice(b",\"predicate\":{\"manifest\":");
+    out.extend_from_slice(&manifest);
+    out.extend_from_slice(b",\"validation\":");
+    canon::write_canonical(&summary, &mut out)?;
+    out.extend_from_slice(b"},\"predicateType\":");
+    canon::write_canonical(&json!(PREDICATE_TYPE), &mut out)?;
+    out.extend_from_slice(b",\"subject\":[{\"digest\":{\"sha256\":\"");
+    out.extend_from_slice(digest.hex().as_bytes());
+    out.extend_from_slice(b"\"},\"name\":");
+    canon::write_canonical(&Value::String(subject_name(value)?), &mut out)?;
+    out.extend_from_slice(b"}]}");
+    Ok(out)
 }
 
 /// Signs a validated manifest into a DSSE envelope.
@@ -334,6 +355,13 @@ mod tests {
         assert_eq!(v["predicate"]["validation"]["asOf"], "2026-11-26");
         assert_eq!(v["predicate"]["validation"]["counts"]["warning"], 2);
         assert_eq!(canon::canonicalize(&v).unwrap(), bytes);
+        let built = json!({
+            "_type": STATEMENT_TYPE,
+            "subject": [{"name": "Acme GmbH/Cam 1", "digest": {"sha256": Digest::of_value(m.value()).unwrap().hex()}}],
+            "predicateType": PREDICATE_TYPE,
+            "predicate": {"manifest": m.value(), "validation": serde_json::to_value(m.summary()).unwrap()},
+        });
+        assert_eq!(canon::canonicalize(&built).unwrap(), bytes);
     }
 
     #[test]
