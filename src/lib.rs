@@ -4,4 +4,7 @@
 //! arguments, renders results and maps them to exit codes.
 
 pub mod diag;
+pub mod diff;
+pub mod mud;
+pub mod observe;
 pub mod source;

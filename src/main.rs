@@ -1,1 +1,7 @@
-fn main() {}
+//! The `blueprint` binary: argument parsing, rendering and exit codes.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
