@@ -327,7 +327,7 @@ fn read_name(msg: &[u8], c: &mut Cursor) -> Option<String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A ClientHello with only the SNI extension, built per RFC 8446 §4.1.2.
