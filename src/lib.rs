@@ -5,6 +5,9 @@
 
 pub mod diag;
 pub mod diff;
+pub mod document;
 pub mod mud;
 pub mod observe;
+pub mod schema;
 pub mod source;
+pub mod validate;

@@ -1,7 +1,10 @@
-//! The `blueprint` binary: argument parsing, rendering and exit codes.
+//! The `blueprint` command: argument parsing, rendering, exit codes.
+//! All the work is done by the library.
 
 mod cli;
 
-fn main() -> std::process::ExitCode {
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
     cli::main()
 }

@@ -5,12 +5,14 @@
 //! deviation; 2 operational failure, including evidence too incomplete to
 //! conclude (reliability P9: never "matches" on missing evidence).
 
+use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::diff::evidence::{EvidenceInput, diff_evidence};
 use blueprint::diff::{Report, Verdict, manifest, render};
 use blueprint::observe::{EvidenceKind, OBSERVATION_FORMAT, Observation, pcap, sbom, sniff};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+/// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
     Human,
@@ -18,8 +20,9 @@ pub enum Format {
     Sarif,
 }
 
+/// Arguments of `diff`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct DiffArgs {
     /// The reference blueprint (manifest JSON/TOML, or a signed DSSE envelope with --pubkey).
     pub blueprint: PathBuf,
     /// A newer blueprint to compare with (manifest mode).
@@ -42,7 +45,18 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
+/// Runs `diff` and maps the verdict to the exit code.
+pub fn run(a: &DiffArgs) -> u8 {
+    match diff(a) {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            EXIT_OPERATIONAL
+        }
+    }
+}
+
+fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
     let base = load_blueprint(&a.blueprint, a.pubkey.as_deref())?;
     let base_name = a.blueprint.display().to_string();
     let report = if let Some(new) = &a.new {
@@ -69,21 +83,21 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Sarif => serde_json::to_string_pretty(&render::sarif(&report))? + "\n",
     };
-    super::emit(a.output.as_deref(), &text)?;
+    emit(a.output.as_deref(), &text)?;
     Ok(exit_code(&report))
 }
 
 fn exit_code(r: &Report) -> u8 {
     match r.verdict {
-        Verdict::Matches | Verdict::MinorOnly => 0,
-        Verdict::ForfeitWorthy => 1,
-        Verdict::InsufficientEvidence => super::EXIT_OPERATIONAL,
+        Verdict::Matches | Verdict::MinorOnly => EXIT_OK,
+        Verdict::ForfeitWorthy => EXIT_FINDINGS,
+        Verdict::InsufficientEvidence => EXIT_OPERATIONAL,
     }
 }
 
 /// A manifest, or a DSSE envelope (which needs a verifier).
 fn load_blueprint(path: &Path, pubkey: Option<&Path>) -> anyhow::Result<Value> {
-    let v = super::load_manifest(path)?;
+    let v = load_manifest(path)?;
     let is_envelope = v.get("payloadType").is_some() && v.get("signatures").is_some();
     if is_envelope {
         anyhow::bail!(
@@ -137,8 +151,7 @@ fn read_evidence(
                 .map_err(|e| e.to_string())
         }
         EvidenceKind::Json => {
-            let bytes = super::observe::read_limited(path, sbom::MAX_SBOM_BYTES)
-                .map_err(|e| format!("{e:#}"))?;
+            let bytes = output::read_limited(path, sbom::MAX_SBOM_BYTES)?;
             let v: Value =
                 serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
             if v.get("bomFormat").is_some() {
@@ -153,6 +166,35 @@ fn read_evidence(
         }
         EvidenceKind::Unknown => {
             Err("not a capture, an observation file or a CycloneDX SBOM".into())
+        }
+    }
+}
+
+/// Writes `text` to `path`, or to standard output.
+pub(crate) fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        None => Ok(output::stdout(text.as_bytes())?),
+    }
+}
+
+/// Loads a manifest (TOML or JSON) through the document loader, so the
+/// diff sees exactly the value validation and signing see.
+pub(crate) fn load_manifest(path: &Path) -> anyhow::Result<Value> {
+    use blueprint::document::{Limits, load};
+    let limits = Limits::default();
+    let bytes = output::read_limited(path, limits.max_bytes).map_err(anyhow::Error::msg)?;
+    let mut map = blueprint::source::SourceMap::new();
+    let name = path.display().to_string();
+    match load(&mut map, &name, &bytes, &limits) {
+        Ok(doc) => Ok(doc.value),
+        Err(diags) => {
+            let msgs: Vec<String> = diags
+                .iter()
+                .map(|d| format!("{} ({})", d.message, d.code))
+                .collect();
+            anyhow::bail!("{name}: {}", msgs.join("; "))
         }
     }
 }

@@ -1,98 +1,103 @@
-//! Command-line interface: clap definitions and dispatch. Exit codes are a
-//! contract: 0 ok, 1 findings/deviations, 2 operational error.
+//! Command-line interface. Exit codes are a contract (DESIGN.md):
+//! 0 clean, 1 findings / deviations / verification failed, 2 usage or
+//! operational error.
 
 mod diff;
 mod mud;
 mod observe;
+mod output;
+mod render;
+mod schema_cmd;
+mod validate;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
 
-/// Checkable, signed, escrowed IoT device privacy blueprints.
+/// Exit code: nothing to report.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: error-level findings, deviations, or a failed verification.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: bad arguments, unreadable input, or another operational failure.
+pub const EXIT_OPERATIONAL: u8 = 2;
+
+/// Checkable, signed and escrowed IoT device privacy blueprints.
+///
+/// A vendor describes a device in a blueprint manifest (TOML or JSON),
+/// validates it against privacy profiles drawn from the laws of its
+/// markets, and signs it; an auditor diffs the shipped device against it.
 #[derive(Debug, Parser)]
-#[command(name = "blueprint", version, about)]
+#[command(
+    name = "blueprint",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
 pub struct Cli {
+    /// When to use colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
 }
 
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Validate manifests against the schema and the privacy profiles of their markets.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of manifests (for editors and other tools).
+    Schema(schema_cmd::SchemaArgs),
     /// Diff a blueprint against a newer blueprint or against evidence from a shipped device.
-    Diff(diff::Args),
+    Diff(diff::DiffArgs),
     /// Turn a traffic capture or a firmware SBOM into an observation file.
     #[command(subcommand)]
-    Observe(observe::Command),
+    Observe(observe::ObserveCommand),
     /// Export the declared endpoints as an RFC 8520 MUD file.
-    Mud(mud::Args),
+    Mud(mud::MudArgs),
 }
 
-/// Operational failure: exit code 2.
-pub(crate) const EXIT_OPERATIONAL: u8 = 2;
-
+/// Parses arguments, runs the command, returns its exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Diff(a) => diff::run(a),
-        Command::Observe(c) => observe::run(c),
-        Command::Mud(a) => mud::run(a),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            ExitCode::from(EXIT_OPERATIONAL)
+            let code = if e.use_stderr() {
+                EXIT_OPERATIONAL
+            } else {
+                EXIT_OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
         }
-    }
-}
-
-/// Writes `text` to `path`, or to stdout when no path is given; a closed
-/// pipe on stdout is not an error.
-pub(crate) fn emit(path: Option<&std::path::Path>, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
-        None => {
-            let mut out = std::io::stdout().lock();
-            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-                r => Ok(r?),
-            }
-        }
-    }
-}
-
-/// Reads a manifest file (TOML by extension, JSON otherwise) into a JSON value.
-pub(crate) fn load_manifest(path: &std::path::Path) -> anyhow::Result<serde_json::Value> {
-    const MAX: u64 = 64 * 1024 * 1024;
-    let meta = std::fs::metadata(path)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    if meta.len() > MAX {
-        anyhow::bail!(
-            "{} is {} bytes, above the {MAX}-byte limit",
-            path.display(),
-            meta.len()
-        );
-    }
-    let bytes =
-        std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-    if path.extension().is_some_and(|e| e == "toml") {
-        let text = std::str::from_utf8(&bytes)
-            .map_err(|_| anyhow::anyhow!("{} is not UTF-8", path.display()))?;
-        let v: toml::Value =
-            toml::from_str(text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        Ok(serde_json::to_value(v)?)
-    } else {
-        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
-    }
+    };
+    let code = match &cli.command {
+        Command::Validate(args) => validate::run(args, cli.color),
+        Command::Schema(args) => schema_cmd::run(args),
+        Command::Diff(args) => diff::run(args),
+        Command::Observe(cmd) => observe::run(cmd),
+        Command::Mud(args) => mud::run(args),
+    };
+    ExitCode::from(code)
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
     #[test]
-    fn cli_is_well_formed() {
-        use clap::CommandFactory;
-        super::Cli::command().debug_assert();
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
     }
 }

@@ -1,10 +1,12 @@
 //! `blueprint mud`: RFC 8520 MUD export of a blueprint.
 
+use super::{EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::mud::{MudOptions, mud};
 use std::path::PathBuf;
 
+/// Arguments of `mud`.
 #[derive(Debug, clap::Args)]
-pub struct Args {
+pub struct MudArgs {
     /// The blueprint manifest (JSON or TOML).
     pub blueprint: PathBuf,
     /// The https URL the MUD file will be served from (RFC 8520 §3.3).
@@ -18,8 +20,19 @@ pub struct Args {
     pub output: Option<PathBuf>,
 }
 
-pub fn run(a: Args) -> anyhow::Result<u8> {
-    let bp = super::load_manifest(&a.blueprint)?;
+/// Runs `mud`; exit 0, or 2 on an unreadable blueprint.
+pub fn run(a: &MudArgs) -> u8 {
+    match export(a) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            EXIT_OPERATIONAL
+        }
+    }
+}
+
+fn export(a: &MudArgs) -> anyhow::Result<()> {
+    let bp = super::diff::load_manifest(&a.blueprint)?;
     let id = bp
         .pointer("/blueprint/id")
         .and_then(|v| v.as_str())
@@ -51,6 +64,5 @@ pub fn run(a: Args) -> anyhow::Result<u8> {
     }
     let mut text = serde_json::to_string_pretty(&m.json)?;
     text.push('\n');
-    super::emit(a.output.as_deref(), &text)?;
-    Ok(0)
+    super::diff::emit(a.output.as_deref(), &text)
 }

@@ -1,11 +1,13 @@
 //! `blueprint observe pcap|sbom`: evidence files into observation JSON.
 
+use super::{EXIT_OK, EXIT_OPERATIONAL, output};
 use anyhow::Context;
 use blueprint::observe::{pcap, sbom};
 use std::path::PathBuf;
 
+/// Subcommands of `observe`.
 #[derive(Debug, clap::Subcommand)]
-pub enum Command {
+pub enum ObserveCommand {
     /// Read a pcap or pcapng capture (streaming) and write the device's flows, names and DNS.
     Pcap {
         /// The capture file.
@@ -30,34 +32,46 @@ pub enum Command {
     },
 }
 
-pub fn run(cmd: Command) -> anyhow::Result<u8> {
+/// Runs `observe`; exit 0, or 2 when the evidence cannot be read.
+pub fn run(cmd: &ObserveCommand) -> u8 {
+    match observe(cmd) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            EXIT_OPERATIONAL
+        }
+    }
+}
+
+fn observe(cmd: &ObserveCommand) -> anyhow::Result<()> {
     let (obs, output) = match cmd {
-        Command::Pcap {
+        ObserveCommand::Pcap {
             file,
             device,
             output,
             allow_truncated,
         } => {
             let device: pcap::Device = device.parse()?;
-            let f = std::fs::File::open(&file)
+            let f = std::fs::File::open(file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let opts = pcap::Options {
                 device,
                 limits: pcap::Limits::default(),
-                allow_truncated,
+                allow_truncated: *allow_truncated,
             };
             let name = file.display().to_string();
             let obs = pcap::observe(std::io::BufReader::with_capacity(1 << 20, f), &name, &opts)
                 .with_context(|| name.clone())?;
             if let Some(t) = &obs.traffic {
                 for p in &t.coverage.partial {
-                    eprintln!("warning: {name}: partial evidence: {p}");
+                    output::stderr_line(&format!("warning: {name}: partial evidence: {p}"));
                 }
             }
             (obs, output)
         }
-        Command::Sbom { file, output } => {
-            let bytes = read_limited(&file, sbom::MAX_SBOM_BYTES)?;
+        ObserveCommand::Sbom { file, output } => {
+            let bytes =
+                output::read_limited(file, sbom::MAX_SBOM_BYTES).map_err(anyhow::Error::msg)?;
             let name = file.display().to_string();
             (
                 sbom::observe(&bytes, &name).with_context(|| name.clone())?,
@@ -67,20 +81,5 @@ pub fn run(cmd: Command) -> anyhow::Result<u8> {
     };
     let mut text = serde_json::to_string_pretty(&obs)?;
     text.push('\n');
-    super::emit(output.as_deref(), &text)?;
-    Ok(0)
-}
-
-/// Reads a whole file, refusing it if it is larger than `max`.
-pub(crate) fn read_limited(path: &std::path::Path, max: usize) -> anyhow::Result<Vec<u8>> {
-    use std::io::Read;
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut buf = Vec::new();
-    f.take(max as u64 + 1)
-        .read_to_end(&mut buf)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if buf.len() > max {
-        anyhow::bail!("{} is larger than the {max}-byte limit", path.display());
-    }
-    Ok(buf)
+    super::diff::emit(output.as_deref(), &text)
 }

@@ -876,7 +876,9 @@ mod tests {
 
     fn tcp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let (sm, dm) = macs(src, dst);
-        let b = PacketBuilder::ethernet2(sm, dm).ipv4(src, dst, 64).tcp(sport, dport, 1, 1024);
+        let b = PacketBuilder::ethernet2(sm, dm)
+            .ipv4(src, dst, 64)
+            .tcp(sport, dport, 1, 1024);
         let mut out = Vec::new();
         b.write(&mut out, payload).unwrap();
         out
@@ -884,7 +886,9 @@ mod tests {
 
     fn udp(src: [u8; 4], dst: [u8; 4], sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
         let (sm, dm) = macs(src, dst);
-        let b = PacketBuilder::ethernet2(sm, dm).ipv4(src, dst, 64).udp(sport, dport);
+        let b = PacketBuilder::ethernet2(sm, dm)
+            .ipv4(src, dst, 64)
+            .udp(sport, dport);
         let mut out = Vec::new();
         b.write(&mut out, payload).unwrap();
         out
@@ -972,7 +976,11 @@ mod tests {
     }
 
     fn opts() -> Options {
-        Options { device: Device::Ip(IpAddr::from(DEV)), limits: Limits::default(), allow_truncated: false }
+        Options {
+            device: Device::Ip(IpAddr::from(DEV)),
+            limits: Limits::default(),
+            allow_truncated: false,
+        }
     }
 
     fn run(bytes: &[u8], o: &Options) -> Result<Observation, PcapError> {
@@ -990,17 +998,28 @@ mod tests {
         assert_eq!(t.coverage.duration_s, 6.0);
         assert!(t.coverage.partial.is_empty());
         assert_eq!(t.device.mac.as_deref(), mac);
-        let find = |ip: &str| t.flows.iter().find(|f| f.remote_ip.to_string() == ip).unwrap();
+        let find = |ip: &str| {
+            t.flows
+                .iter()
+                .find(|f| f.remote_ip.to_string() == ip)
+                .unwrap()
+        };
         let tls = find("203.0.113.5");
         assert_eq!(tls.tls_sni, vec!["api.acme.example"]);
-        assert_eq!((tls.port, tls.encrypted, tls.packets_out, tls.packets_in), (443, Some(true), 1, 1));
+        assert_eq!(
+            (tls.port, tls.encrypted, tls.packets_out, tls.packets_in),
+            (443, Some(true), 1, 1)
+        );
         let http = find("198.51.100.7");
         assert_eq!(http.http_host, vec!["cdn.acme.example"]);
         assert_eq!(http.dns_names, vec!["cdn.acme.example"]);
         assert_eq!((http.port, http.encrypted), (80, Some(false)));
         let bare = find("192.0.2.99");
         assert!(bare.dns_names.is_empty() && bare.tls_sni.is_empty());
-        assert_eq!((bare.port, bare.transport, bare.encrypted), (10001, Transport::Udp, None));
+        assert_eq!(
+            (bare.port, bare.transport, bare.encrypted),
+            (10001, Transport::Udp, None)
+        );
         assert_eq!(t.dns.len(), 1);
         assert_eq!(t.dns[0].name, "cdn.acme.example");
         assert_eq!(t.dns[0].answers, vec!["198.51.100.7"]);
@@ -1038,7 +1057,10 @@ mod tests {
     fn absurd_record_length_is_refused_without_allocating() {
         let mut f = legacy(1, 65535, &sample()[..1]);
         f[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
-        assert!(matches!(run(&f, &opts()), Err(PcapError::RecordTooLarge { .. })));
+        assert!(matches!(
+            run(&f, &opts()),
+            Err(PcapError::RecordTooLarge { .. })
+        ));
     }
 
     #[test]
@@ -1049,7 +1071,12 @@ mod tests {
         f[at..at + 4].copy_from_slice(&u32::MAX.to_le_bytes());
         let r = run(&f, &opts());
         assert!(
-            matches!(r, Err(PcapError::RecordTooLarge { .. } | PcapError::Malformed { .. } | PcapError::CaplenExceedsOriginal { .. })),
+            matches!(
+                r,
+                Err(PcapError::RecordTooLarge { .. }
+                    | PcapError::Malformed { .. }
+                    | PcapError::CaplenExceedsOriginal { .. })
+            ),
             "{r:?}"
         );
     }
@@ -1057,21 +1084,33 @@ mod tests {
     #[test]
     fn snaplen_above_limit_is_refused() {
         let f = legacy(1, 262_145, &sample());
-        assert!(matches!(run(&f, &opts()), Err(PcapError::SnaplenTooLarge { snaplen: 262_145, .. })));
+        assert!(matches!(
+            run(&f, &opts()),
+            Err(PcapError::SnaplenTooLarge {
+                snaplen: 262_145,
+                ..
+            })
+        ));
     }
 
     #[test]
     fn caplen_above_origlen_is_refused() {
         let mut f = legacy(1, 65535, &sample()[..1]);
         f[24 + 12..24 + 16].copy_from_slice(&10u32.to_le_bytes());
-        assert!(matches!(run(&f, &opts()), Err(PcapError::CaplenExceedsOriginal { index: 0, .. })));
+        assert!(matches!(
+            run(&f, &opts()),
+            Err(PcapError::CaplenExceedsOriginal { index: 0, .. })
+        ));
     }
 
     #[test]
     fn truncated_capture_errors_or_is_marked_partial() {
         let f = legacy(1, 65535, &sample());
         let cut = &f[..f.len() - 5];
-        assert!(matches!(run(cut, &opts()), Err(PcapError::Truncated { packets: 6, .. })));
+        assert!(matches!(
+            run(cut, &opts()),
+            Err(PcapError::Truncated { packets: 6, .. })
+        ));
         let mut o = opts();
         o.allow_truncated = true;
         let obs = run(cut, &o).unwrap();
@@ -1082,8 +1121,14 @@ mod tests {
 
     #[test]
     fn unknown_link_type_and_garbage_are_refused() {
-        assert!(matches!(run(&legacy(147, 65535, &sample()), &opts()), Err(PcapError::UnknownLinkType(147))));
-        assert!(matches!(run(b"hello world, not a capture", &opts()), Err(PcapError::NotACapture)));
+        assert!(matches!(
+            run(&legacy(147, 65535, &sample()), &opts()),
+            Err(PcapError::UnknownLinkType(147))
+        ));
+        assert!(matches!(
+            run(b"hello world, not a capture", &opts()),
+            Err(PcapError::NotACapture)
+        ));
         assert!(matches!(run(b"", &opts()), Err(PcapError::NotACapture)));
     }
 
@@ -1095,7 +1140,12 @@ mod tests {
         let t = obs.traffic.unwrap();
         assert_eq!(t.flows.len(), 2);
         assert!(t.coverage.packets_dropped > 0);
-        assert!(t.coverage.partial.iter().any(|p| p.contains("flow table full")));
+        assert!(
+            t.coverage
+                .partial
+                .iter()
+                .any(|p| p.contains("flow table full"))
+        );
     }
 
     #[test]
