@@ -329,27 +329,35 @@ fn traffic(
             }
             continue;
         }
-        // Same registrable domain as a declared endpoint: endpoint churn (M2).
-        let sibling = names.iter().find_map(|n| {
-            let reg = registrable(n)?;
-            eps.iter()
-                .find(|e| registrable(&e.host).as_deref() == Some(reg.as_str()))
-        });
-        if let Some(e) = sibling {
+        // Same registrable domain as declared endpoints: endpoint churn (M2),
+        // judged against every sibling's carried items for E1.
+        let siblings: Vec<&Endpoint> = names
+            .iter()
+            .filter_map(|n| registrable(n))
+            .flat_map(|reg| {
+                eps.iter()
+                    .filter(move |e| registrable(&e.host).as_deref() == Some(reg.as_str()))
+            })
+            .collect();
+        if let Some(first) = siblings.first() {
             let why = format!(
                 "{label} ({via}) is not declared, but shares its domain with declared endpoint {}.",
-                e.host
+                first.host
             );
-            let sens = sensitive_items(blueprint, &e.carries);
+            let carried: Vec<String> = siblings
+                .iter()
+                .flat_map(|e| e.carries.iter().cloned())
+                .collect();
+            let sens = sensitive_items(blueprint, &carried);
             let mut d = Deviation::new(Class::M2, "/network_endpoints").because(&why);
-            d.ids = vec![label.clone(), e.host.clone()];
+            d.ids = vec![label.clone(), first.host.clone()];
             d.after = Some(json!({"names": names, "remote_ip": f.remote_ip, "port": f.port}));
             if !sens.is_empty() {
                 d.escalate(
                     EscalationRule::E1,
                     Class::P3,
                     format!(
-                        "the declared sibling endpoint carries sensitive item(s) {}",
+                        "a declared endpoint of the same domain carries sensitive item(s) {}",
                         sens.join(", ")
                     ),
                 );
