@@ -607,12 +607,20 @@ fn evidence_classes() {
     assert_eq!(bare.evidence[0].kind, "flow");
     let p6 = expect(&r.deviations, Class::P6, "/network_endpoints/0");
     assert_eq!(p6.ids, vec!["api.acme.example"]);
-    let m2 = r
+    // Churn next to geo.acme.example, which carries precise location: E1.
+    let churn = r
         .deviations
         .iter()
-        .find(|d| d.class == Class::M2)
+        .find(|d| d.ids.first().map(String::as_str) == Some("eu.acme.example"))
         .expect("churn");
-    assert_eq!(m2.ids, vec!["eu.acme.example", "api.acme.example"]);
+    assert_eq!(churn.ids, vec!["eu.acme.example", "api.acme.example"]);
+    assert_eq!(
+        (churn.class, churn.escalation.as_ref().map(|e| e.from)),
+        (Class::P3, Some(Class::M2))
+    );
+    // The plaintext flow also used an undeclared port: minor churn.
+    let port = expect(&r.deviations, Class::M2, "/network_endpoints/0");
+    assert_eq!(port.after, Some(json!(80)));
     assert_eq!(r.verdict, Verdict::ForfeitWorthy);
     // Forfeit-worthy deviations come first.
     assert!(r.deviations.first().unwrap().forfeit_worthy);
@@ -651,7 +659,7 @@ fn evidence_sibling_of_sensitive_endpoint_escalates() {
         &[],
         Some(true),
     )];
-    let r = diff_evidence(&base(), "base.json", &[input("t.json", obs(flows))]);
+    let r = diff_evidence(&bp, "bp.json", &[input("t.json", obs(flows))]);
     let d = r
         .deviations
         .iter()
