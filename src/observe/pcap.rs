@@ -617,8 +617,11 @@ impl State<'_> {
         }
     }
 
-    /// The flow a packet belongs to: keyed by the service port. A TCP SYN
-    /// tells who initiated; otherwise an existing flow or the lower port wins.
+    /// The flow a packet belongs to, keyed by the service port. A TCP SYN
+    /// tells who initiated; otherwise an existing flow wins; otherwise a
+    /// well-known port (< 1024) facing an ephemeral one is the service; for
+    /// UDP between two high ports the sender of the first packet is the
+    /// client (P2P and custom protocols); else the lower port is the service.
     fn flow_key(
         &self,
         transport: Transport,
@@ -657,7 +660,19 @@ impl State<'_> {
         if self.flows.contains_key(&in_key) {
             return in_key;
         }
-        if local < rport { in_key } else { out_key }
+        match (local < 1024, rport < 1024) {
+            (false, true) => out_key,
+            (true, false) => in_key,
+            (false, false) if transport == Transport::Udp => {
+                if outbound {
+                    out_key
+                } else {
+                    in_key
+                }
+            }
+            _ if local < rport => in_key,
+            _ => out_key,
+        }
     }
 
     fn dns(&mut self, payload: &[u8], remote: IpAddr, outbound: bool) {
