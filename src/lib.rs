@@ -5,10 +5,13 @@
 
 pub mod canon;
 pub mod diag;
+pub mod diff;
 pub mod document;
 pub mod dsse;
 pub mod keys;
 pub mod manifest_refs;
+pub mod mud;
+pub mod observe;
 pub mod schema;
 pub mod source;
 pub mod statement;

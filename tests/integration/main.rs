@@ -2,5 +2,6 @@
 
 mod cli;
 mod crypto;
+mod diff;
 mod schema;
 mod util;
