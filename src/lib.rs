@@ -3,5 +3,7 @@
 //! The library never prints and never exits; the `blueprint` binary parses
 //! arguments, renders results and maps them to exit codes.
 
+pub mod derived;
 pub mod diag;
+pub mod profile;
 pub mod source;
