@@ -19,6 +19,7 @@ use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use time::Date;
 
+pub(crate) use global::{fmt_date, parse_date};
 pub use items::{normalize_category, normalize_manifest};
 pub use reference::{RefData, RefError};
 
