@@ -5,5 +5,8 @@
 
 pub mod derived;
 pub mod diag;
+pub mod document;
 pub mod profile;
+pub mod schema;
 pub mod source;
+pub mod validate;
