@@ -330,6 +330,20 @@ fn alternatives(
 
 /// The nearest `description` on the evaluation path, following `$ref` into
 /// profile defs and the shared library.
+fn describe_error(lib: &ProfileLibrary, schema: &Value, e: &ValidationError) -> Option<String> {
+    let path = e.evaluation_path().as_str();
+    // A missing property: its own schema (not on the path) says what it is for.
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        if let (Some(p), Some(base)) = (property.as_str(), path.strip_suffix("/required")) {
+            let alt = format!("{base}/properties/{}", escape(p));
+            if let Some(d) = describe(lib, schema, &alt) {
+                return Some(d);
+            }
+        }
+    }
+    describe(lib, schema, path)
+}
+
 fn describe(lib: &ProfileLibrary, schema: &Value, eval_path: &str) -> Option<String> {
     let mut root = schema;
     let mut node = schema;

@@ -154,6 +154,7 @@ pub(crate) struct LoadCtx<'a> {
     pub dates: &'a BTreeMap<String, Option<Date>>,
     pub shared: Option<&'a Shared>,
     pub natives: &'a [&'a str],
+    pub manifest_schema: &'a Value,
 }
 
 /// Derived `$defs` entry for the elements of a `for_each`.
@@ -368,7 +369,7 @@ pub(crate) fn load_shared(
             for_each: None,
             element_def: None,
             manifest_paths: &mut mp,
-            local_defs: &[],
+            local_defs: &names,
             shared_defs: Some(&names),
         };
         for (k, v) in d.iter() {
@@ -399,7 +400,7 @@ pub(crate) fn load_shared(
             for_each: fe_segs,
             element_def: for_each.as_deref().and_then(element_def),
             manifest_paths: &mut mp,
-            local_defs: &[],
+            local_defs: &names,
             shared_defs: Some(&names),
         };
         let mut req = ct
@@ -418,6 +419,7 @@ pub(crate) fn load_shared(
             },
         );
     }
+    diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));
     shared.manifest_paths = mp;
     if diags.is_empty() {
         Ok(shared)
@@ -648,6 +650,7 @@ pub(crate) fn load_profile(
             require_c,
         });
     }
+    diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));
     if !diags.is_empty() {
         return Err(diags);
     }
