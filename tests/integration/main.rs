@@ -2,4 +2,5 @@
 
 mod cli;
 mod engine;
+mod schema;
 mod util;
