@@ -6,11 +6,8 @@
 pub mod derived;
 pub mod diag;
 pub mod document;
-<<<<<<< HEAD
-pub mod profile;
-=======
 pub mod manifest_refs;
->>>>>>> main
+pub mod profile;
 pub mod schema;
 pub mod source;
 pub mod validate;
