@@ -33,6 +33,13 @@ pub struct ManifestSource<'a> {
     pub locate: &'a dyn Fn(&str) -> Span,
 }
 
+/// A selected profile with its compiled rules.
+type Active<'a> = (
+    usize,
+    &'a Profile,
+    std::sync::Arc<Result<CompiledProfile, String>>,
+);
+
 /// One located failure of a rule.
 struct Failure {
     pointer: String,
@@ -59,11 +66,7 @@ pub fn evaluate_value(
     let mut doc = Value::Object(wrapper);
 
     // Selection and scope (engine.md §4.1: compile only matching profiles).
-    let mut active: Vec<(
-        usize,
-        &Profile,
-        std::sync::Arc<Result<CompiledProfile, String>>,
-    )> = Vec::new();
+    let mut active: Vec<Active> = Vec::new();
     for (pi, p) in lib.profiles.iter().enumerate() {
         let chosen = match selection {
             Selection::Auto => match compile::scope(p, &lib.registry, as_of) {
@@ -281,8 +284,7 @@ fn collect(
 ) {
     for e in v.iter_errors(doc) {
         let ptrs = map_error(&e, doc, elem, r);
-        let message =
-            describe(lib, schema, e.evaluation_path().as_str()).unwrap_or_else(|| r.title.clone());
+        let message = describe_error(lib, schema, &e).unwrap_or_else(|| r.title.clone());
         let notes = alternatives(lib, schema, &e, doc, elem, r);
         for p in ptrs {
             out.push(Failure {
@@ -314,8 +316,7 @@ fn alternatives(
         let parts: Vec<String> = alt
             .iter()
             .map(|x| {
-                let msg = describe(lib, schema, x.evaluation_path().as_str())
-                    .unwrap_or_else(|| x.to_string());
+                let msg = describe_error(lib, schema, x).unwrap_or_else(|| x.to_string());
                 let at = map_error(x, doc, elem, r)
                     .into_iter()
                     .next()

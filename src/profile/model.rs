@@ -122,7 +122,6 @@ pub struct Profile {
     pub(crate) scope: Option<Cond>,
     pub(crate) severity_unless: Option<Cond>,
     pub(crate) defs: Map<String, Value>,
-    pub(crate) manifest_paths: Vec<ManifestPath>,
     pub(crate) compiled: CompiledCache,
 }
 
@@ -667,7 +666,6 @@ pub(crate) fn load_profile(
         scope,
         severity_unless,
         defs,
-        manifest_paths: mp,
         compiled: CompiledCache::default(),
     })
 }
