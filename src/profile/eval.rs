@@ -47,16 +47,19 @@ struct Failure {
     notes: Vec<String>,
 }
 
-/// Evaluates `lib`'s selected profiles against `manifest`.
+/// Evaluates `lib`'s selected profiles against `manifest`; `previous` is the
+/// last deposited manifest with the same `blueprint.id`, when known (it
+/// feeds `global.diff` and item `diff`).
 pub fn evaluate_value(
     lib: &ProfileLibrary,
     selection: &Selection,
     manifest: &Value,
+    previous: Option<&Value>,
     src: &ManifestSource,
     as_of: Date,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let view = derived::derive(manifest, &lib.refs, as_of);
+    let view = derived::derive_with_previous(manifest, previous, &lib.refs, as_of);
     let mut m = manifest.clone();
     derived::normalize_manifest(&mut m);
     let mut elements = view.elements;
@@ -507,7 +510,7 @@ fn diagnostic(
             rule: r.id.clone(),
             citation: r.citation.clone(),
             hint: r.hint.clone(),
-            group: r.check.clone(),
+            group: (!r.check.is_empty()).then(|| r.check.join(", ")),
             not_in_force_until: not_in_force,
         }),
     }

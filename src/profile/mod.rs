@@ -68,12 +68,24 @@ pub fn evaluate(
     doc: &Document,
     as_of: Date,
 ) -> Evaluation {
+    evaluate_with_previous(lib, selection, doc, None, as_of)
+}
+
+/// [`evaluate`] with the previous deposit of the same `blueprint.id`, so
+/// that rules over `global.diff` / item `diff` can fire.
+pub fn evaluate_with_previous(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    doc: &Document,
+    previous: Option<&Value>,
+    as_of: Date,
+) -> Evaluation {
     let locate = |p: &str| doc.spans.locate(p);
     let src = ManifestSource {
         file: doc.file,
         locate: &locate,
     };
-    evaluate_value(lib, selection, &doc.value, &src, as_of)
+    evaluate_value(lib, selection, &doc.value, previous, &src, as_of)
 }
 
 impl std::fmt::Debug for ProfileLibrary {
