@@ -6,6 +6,7 @@
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
 pub mod canon;
+pub mod derived;
 pub mod diag;
 pub mod diff;
 pub mod document;
@@ -14,6 +15,7 @@ pub mod keys;
 pub mod manifest_refs;
 pub mod mud;
 pub mod observe;
+pub mod profile;
 pub mod schema;
 pub mod source;
 pub mod statement;

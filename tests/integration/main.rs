@@ -3,5 +3,7 @@
 mod cli;
 mod crypto;
 mod diff;
+mod engine;
+mod profile_cases;
 mod schema;
 mod util;
