@@ -288,7 +288,7 @@ pub(crate) fn unsafe_integer(file: FileId, span: Span, pointer: &str, raw: &str)
     .with_label(Label::primary(file, span, "out of the exact range"))
     .with_note("help: write it as a string, or use a smaller number")
     .with_note(
-        "= note: RFC 8785 §3.2.2.3 and I-JSON (RFC 7493 §2.2) limit integers to ±9007199254740991",
+        "note: RFC 8785 §3.2.2.3 and I-JSON (RFC 7493 §2.2) limit integers to ±9007199254740991",
     )
 }
 

@@ -6,5 +6,6 @@
 pub mod diag;
 pub mod document;
 pub mod manifest_refs;
-pub mod schema_text;
+pub mod schema;
 pub mod source;
+pub mod validate;

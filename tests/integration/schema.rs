@@ -5,7 +5,7 @@
 
 use blueprint::document::{self, Limits};
 use blueprint::manifest_refs::check_references;
-use blueprint::schema_text::{MANIFEST_SCHEMA_ID, manifest_schema};
+use blueprint::schema::MANIFEST_SCHEMA;
 use blueprint::source::SourceMap;
 use jsonschema::Validator;
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(manifest_schema()).expect("schema is JSON");
+        let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).expect("schema is JSON");
         jsonschema::draft202012::options()
             .build(&schema)
             .expect("schema compiles")
@@ -37,7 +37,9 @@ fn errors(instance: &Value) -> Vec<(String, String, String)> {
 }
 
 fn load_example(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(name);
     let bytes = std::fs::read(&path).expect("example readable");
     let mut map = SourceMap::new();
     match document::load(&mut map, name, &bytes, &Limits::default()) {
@@ -55,8 +57,8 @@ const EXAMPLES: [&str; 4] = [
 
 #[test]
 fn schema_has_the_documented_id() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
-    assert_eq!(schema["$id"], MANIFEST_SCHEMA_ID);
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
+    assert_eq!(schema["$id"], "urn:blueprint:schema:blueprint:v1");
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
@@ -65,7 +67,7 @@ fn schema_has_the_documented_id() {
 
 #[test]
 fn schema_is_valid_against_the_2020_12_meta_schema() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     assert!(jsonschema::draft202012::meta::is_valid(&schema));
 }
 
@@ -80,7 +82,7 @@ fn examples_validate_and_resolve() {
 
 #[test]
 fn examples_validate_with_format_assertions_on() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     let strict = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -190,7 +192,11 @@ fn minimal_manifests_are_valid() {
 
 #[test]
 fn unknown_keys_are_errors() {
-    expect_one(&after(|m| m["colour"] = json!("red")), "additionalProperties", "");
+    expect_one(
+        &after(|m| m["colour"] = json!("red")),
+        "additionalProperties",
+        "",
+    );
     expect_one(
         &after(|m| m["data_items"][0]["retension"] = json!({})),
         "additionalProperties",
@@ -210,8 +216,16 @@ fn unknown_keys_are_errors() {
 
 #[test]
 fn wrong_types() {
-    expect_one(&after(|m| m["blueprint"]["version"] = json!("3")), "type", "/blueprint/version");
-    expect_one(&after(|m| m["blueprint"]["version"] = json!(1.5)), "type", "/blueprint/version");
+    expect_one(
+        &after(|m| m["blueprint"]["version"] = json!("3")),
+        "type",
+        "/blueprint/version",
+    );
+    expect_one(
+        &after(|m| m["blueprint"]["version"] = json!(1.5)),
+        "type",
+        "/blueprint/version",
+    );
     expect_one(
         &after(|m| m["data_items"][0]["encryption"]["at_rest"] = json!("yes")),
         "type",
@@ -222,9 +236,20 @@ fn wrong_types() {
 
 #[test]
 fn missing_required_fields() {
-    expect_one(&after(|m| drop(m.as_object_mut().unwrap().remove("markets"))), "required", "");
     expect_one(
-        &after(|m| drop(m["data_items"][0].as_object_mut().unwrap().remove("purposes"))),
+        &after(|m| drop(m.as_object_mut().unwrap().remove("markets"))),
+        "required",
+        "",
+    );
+    expect_one(
+        &after(|m| {
+            drop(
+                m["data_items"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("purposes"),
+            )
+        }),
         "required",
         "/data_items/0",
     );
@@ -234,7 +259,14 @@ fn missing_required_fields() {
         "/security",
     );
     expect_one(
-        &after(|m| drop(m["network_endpoints"][0].as_object_mut().unwrap().remove("carries_items"))),
+        &after(|m| {
+            drop(
+                m["network_endpoints"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("carries_items"),
+            )
+        }),
         "required",
         "/network_endpoints/0",
     );
@@ -257,7 +289,11 @@ fn bad_enum_values() {
         "enum",
         "/data_items/0/category",
     );
-    expect_one(&after(|m| m["markets"] = json!(["UK"])), "enum", "/markets/0");
+    expect_one(
+        &after(|m| m["markets"] = json!(["UK"])),
+        "enum",
+        "/markets/0",
+    );
     expect_one(
         &after(|m| m["data_items"][0]["consent"]["kind"] = json!("implied")),
         "enum",
@@ -278,22 +314,30 @@ fn bad_enum_values() {
 #[test]
 fn vocabularies_accept_what_the_catalog_lists() {
     for cat in [
-        "user.biometric",                // deprecated, rewritten by the engine
-        "user.location.imprecise",       // deprecated
-        "user.health.symptons",          // upstream spelling
-        "user.behavior.energy_usage",    // IoT extension
-        "user.children.under_fourteen",  // IoT extension
-        "user.neural",                   // IoT extension
+        "user.biometric",               // deprecated, rewritten by the engine
+        "user.location.imprecise",      // deprecated
+        "user.health.symptons",         // upstream spelling
+        "user.behavior.energy_usage",   // IoT extension
+        "user.children.under_fourteen", // IoT extension
+        "user.neural",                  // IoT extension
         "system.operations",
     ] {
         let errs = after(|m| m["data_items"][0]["category"] = json!(cat));
         assert_eq!(errs, vec![], "{cat}");
     }
-    for markets in [json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"])] {
-        assert_eq!(after(|m| m["markets"] = markets.clone()), vec![]);
+    for markets in [
+        json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"]),
+        json!(["US", "US-PR", "JP", "BR"]),
+    ] {
+        assert_eq!(
+            after(|m| m["markets"] = markets.clone()),
+            vec![],
+            "{markets}"
+        );
     }
     assert_eq!(
-        after(|m| m["data_items"][0]["purposes"] = json!(["functional.service.improve", "train_ai_system"])),
+        after(|m| m["data_items"][0]["purposes"] =
+            json!(["functional.service.improve", "train_ai_system"])),
         vec![]
     );
 }
@@ -328,7 +372,11 @@ fn patterns() {
 
 #[test]
 fn minimum_and_maximum() {
-    expect_one(&after(|m| m["blueprint"]["version"] = json!(0)), "minimum", "/blueprint/version");
+    expect_one(
+        &after(|m| m["blueprint"]["version"] = json!(0)),
+        "minimum",
+        "/blueprint/version",
+    );
     expect_one(
         &after(|m| m["network_endpoints"][0]["port"] = json!(70000)),
         "maximum",
@@ -343,7 +391,11 @@ fn minimum_and_maximum() {
 
 #[test]
 fn format_is_a_const() {
-    expect_one(&after(|m| m["format"] = json!("blueprint/v2")), "const", "/format");
+    expect_one(
+        &after(|m| m["format"] = json!("blueprint/v2")),
+        "const",
+        "/format",
+    );
 }
 
 #[test]
@@ -372,7 +424,11 @@ fn protocol_and_tls_agree() {
     // https needs TLS.
     let errs = after(|m| m["network_endpoints"][0]["tls"] = json!({"enabled": false}));
     assert!(!errs.is_empty());
-    assert!(errs.iter().all(|e| e.1.starts_with("/network_endpoints/0/tls")), "{errs:#?}");
+    assert!(
+        errs.iter()
+            .all(|e| e.1.starts_with("/network_endpoints/0/tls")),
+        "{errs:#?}"
+    );
     expect_one(
         &after(|m| m["network_endpoints"][0]["tls"]["kind"] = json!("dtls")),
         "const",
@@ -436,7 +492,14 @@ fn protocol_and_tls_agree() {
 #[test]
 fn source_sensor_iff_source_is_sensor() {
     expect_one(
-        &after(|m| drop(m["data_items"][0].as_object_mut().unwrap().remove("source_sensor"))),
+        &after(|m| {
+            drop(
+                m["data_items"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("source_sensor"),
+            )
+        }),
         "required",
         "/data_items/0",
     );
@@ -522,7 +585,7 @@ fn every_property_has_a_description() {
             _ => {}
         }
     }
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     let mut missing = vec![];
     walk(&schema, "", &mut missing);
     assert_eq!(missing, Vec::<String>::new());
