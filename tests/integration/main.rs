@@ -1,4 +1,5 @@
 //! The one integration-test binary (one link step for every test).
 
 mod cli;
+mod schema;
 mod util;
