@@ -5,7 +5,7 @@
 
 use blueprint::document::{self, Limits};
 use blueprint::manifest_refs::check_references;
-use blueprint::schema_text::{MANIFEST_SCHEMA_ID, manifest_schema};
+use blueprint::schema::MANIFEST_SCHEMA;
 use blueprint::source::SourceMap;
 use jsonschema::Validator;
 use serde_json::{Value, json};
@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 fn validator() -> &'static Validator {
     static V: OnceLock<Validator> = OnceLock::new();
     V.get_or_init(|| {
-        let schema: Value = serde_json::from_str(manifest_schema()).expect("schema is JSON");
+        let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).expect("schema is JSON");
         jsonschema::draft202012::options()
             .build(&schema)
             .expect("schema compiles")
@@ -57,8 +57,8 @@ const EXAMPLES: [&str; 4] = [
 
 #[test]
 fn schema_has_the_documented_id() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
-    assert_eq!(schema["$id"], MANIFEST_SCHEMA_ID);
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
+    assert_eq!(schema["$id"], "urn:blueprint:schema:blueprint:v1");
     assert_eq!(
         schema["$schema"],
         "https://json-schema.org/draft/2020-12/schema"
@@ -67,7 +67,7 @@ fn schema_has_the_documented_id() {
 
 #[test]
 fn schema_is_valid_against_the_2020_12_meta_schema() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     assert!(jsonschema::draft202012::meta::is_valid(&schema));
 }
 
@@ -82,7 +82,7 @@ fn examples_validate_and_resolve() {
 
 #[test]
 fn examples_validate_with_format_assertions_on() {
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     let strict = jsonschema::draft202012::options()
         .should_validate_formats(true)
         .build(&schema)
@@ -325,8 +325,15 @@ fn vocabularies_accept_what_the_catalog_lists() {
         let errs = after(|m| m["data_items"][0]["category"] = json!(cat));
         assert_eq!(errs, vec![], "{cat}");
     }
-    for markets in [json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"])] {
-        assert_eq!(after(|m| m["markets"] = markets.clone()), vec![]);
+    for markets in [
+        json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"]),
+        json!(["US", "US-PR", "JP", "BR"]),
+    ] {
+        assert_eq!(
+            after(|m| m["markets"] = markets.clone()),
+            vec![],
+            "{markets}"
+        );
     }
     assert_eq!(
         after(|m| m["data_items"][0]["purposes"] =
@@ -578,7 +585,7 @@ fn every_property_has_a_description() {
             _ => {}
         }
     }
-    let schema: Value = serde_json::from_str(manifest_schema()).unwrap();
+    let schema: Value = serde_json::from_str(MANIFEST_SCHEMA).unwrap();
     let mut missing = vec![];
     walk(&schema, "", &mut missing);
     assert_eq!(missing, Vec::<String>::new());
