@@ -33,6 +33,13 @@ pub struct ManifestSource<'a> {
     pub locate: &'a dyn Fn(&str) -> Span,
 }
 
+/// A selected profile with its compiled rules.
+type Active<'a> = (
+    usize,
+    &'a Profile,
+    std::sync::Arc<Result<CompiledProfile, String>>,
+);
+
 /// One located failure of a rule.
 struct Failure {
     pointer: String,
@@ -40,16 +47,19 @@ struct Failure {
     notes: Vec<String>,
 }
 
-/// Evaluates `lib`'s selected profiles against `manifest`.
+/// Evaluates `lib`'s selected profiles against `manifest`; `previous` is the
+/// last deposited manifest with the same `blueprint.id`, when known (it
+/// feeds `global.diff` and item `diff`).
 pub fn evaluate_value(
     lib: &ProfileLibrary,
     selection: &Selection,
     manifest: &Value,
+    previous: Option<&Value>,
     src: &ManifestSource,
     as_of: Date,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let view = derived::derive(manifest, &lib.refs, as_of);
+    let view = derived::derive_with_previous(manifest, previous, &lib.refs, as_of);
     let mut m = manifest.clone();
     derived::normalize_manifest(&mut m);
     let mut elements = view.elements;
@@ -59,11 +69,7 @@ pub fn evaluate_value(
     let mut doc = Value::Object(wrapper);
 
     // Selection and scope (engine.md §4.1: compile only matching profiles).
-    let mut active: Vec<(
-        usize,
-        &Profile,
-        std::sync::Arc<Result<CompiledProfile, String>>,
-    )> = Vec::new();
+    let mut active: Vec<Active> = Vec::new();
     for (pi, p) in lib.profiles.iter().enumerate() {
         let chosen = match selection {
             Selection::Auto => match compile::scope(p, &lib.registry, as_of) {
@@ -281,8 +287,7 @@ fn collect(
 ) {
     for e in v.iter_errors(doc) {
         let ptrs = map_error(&e, doc, elem, r);
-        let message =
-            describe(lib, schema, e.evaluation_path().as_str()).unwrap_or_else(|| r.title.clone());
+        let message = describe_error(lib, schema, &e).unwrap_or_else(|| r.title.clone());
         let notes = alternatives(lib, schema, &e, doc, elem, r);
         for p in ptrs {
             out.push(Failure {
@@ -314,8 +319,7 @@ fn alternatives(
         let parts: Vec<String> = alt
             .iter()
             .map(|x| {
-                let msg = describe(lib, schema, x.evaluation_path().as_str())
-                    .unwrap_or_else(|| x.to_string());
+                let msg = describe_error(lib, schema, x).unwrap_or_else(|| x.to_string());
                 let at = map_error(x, doc, elem, r)
                     .into_iter()
                     .next()
@@ -330,6 +334,20 @@ fn alternatives(
 
 /// The nearest `description` on the evaluation path, following `$ref` into
 /// profile defs and the shared library.
+fn describe_error(lib: &ProfileLibrary, schema: &Value, e: &ValidationError) -> Option<String> {
+    let path = e.evaluation_path().as_str();
+    // A missing property: its own schema (not on the path) says what it is for.
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        if let (Some(p), Some(base)) = (property.as_str(), path.strip_suffix("/required")) {
+            let alt = format!("{base}/properties/{}", escape(p));
+            if let Some(d) = describe(lib, schema, &alt) {
+                return Some(d);
+            }
+        }
+    }
+    describe(lib, schema, path)
+}
+
 fn describe(lib: &ProfileLibrary, schema: &Value, eval_path: &str) -> Option<String> {
     let mut root = schema;
     let mut node = schema;
@@ -492,7 +510,7 @@ fn diagnostic(
             rule: r.id.clone(),
             citation: r.citation.clone(),
             hint: r.hint.clone(),
-            group: r.check.clone(),
+            group: (!r.check.is_empty()).then(|| r.check.join(", ")),
             not_in_force_until: not_in_force,
         }),
     }

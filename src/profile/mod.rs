@@ -20,6 +20,7 @@ pub use native::NATIVES;
 
 use crate::derived::RefData;
 use crate::diag::{Diagnostic, Label};
+use crate::document::Document;
 use crate::source::{FileId, SourceFile, SourceMap};
 use jsonschema::Registry;
 use serde_json::Value;
@@ -55,7 +56,36 @@ pub struct ProfileLibrary {
     pub(crate) refs: RefData,
     dates: BTreeMap<String, Option<Date>>,
     derived_schema: Value,
+    manifest_schema: Value,
     profile_schema: jsonschema::Validator,
+}
+
+/// Evaluates the selected profiles of `lib` against a loaded manifest on the
+/// evaluation date `as_of` (`--as-of`, default today).
+pub fn evaluate(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    doc: &Document,
+    as_of: Date,
+) -> Evaluation {
+    evaluate_with_previous(lib, selection, doc, None, as_of)
+}
+
+/// [`evaluate`] with the previous deposit of the same `blueprint.id`, so
+/// that rules over `global.diff` / item `diff` can fire.
+pub fn evaluate_with_previous(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    doc: &Document,
+    previous: Option<&Value>,
+    as_of: Date,
+) -> Evaluation {
+    let locate = |p: &str| doc.spans.locate(p);
+    let src = ManifestSource {
+        file: doc.file,
+        locate: &locate,
+    };
+    evaluate_value(lib, selection, &doc.value, previous, &src, as_of)
 }
 
 impl std::fmt::Debug for ProfileLibrary {
@@ -102,6 +132,8 @@ impl ProfileLibrary {
         let dates_file = map.add(SourceFile::new("profiles/_dates.toml", DATES_TOML));
         let dates = model::load_dates(DATES_TOML, dates_file)?;
         let shared_file = map.add(SourceFile::new("profiles/_shared.toml", SHARED_TOML));
+        let manifest_schema: Value = serde_json::from_str(crate::schema::MANIFEST_SCHEMA)
+            .map_err(|e| internal("schema", e.to_string()))?;
         let shared = {
             let ctx = model::LoadCtx {
                 derived_schema: &derived_schema,
@@ -109,6 +141,7 @@ impl ProfileLibrary {
                 dates: &dates,
                 shared: None,
                 natives: NATIVES,
+                manifest_schema: &manifest_schema,
             };
             model::load_shared(SHARED_TOML, shared_file, &ctx, &refs.sets)?
         };
@@ -123,6 +156,7 @@ impl ProfileLibrary {
             refs,
             dates,
             derived_schema,
+            manifest_schema,
             profile_schema,
         })
     }
@@ -151,6 +185,7 @@ impl ProfileLibrary {
             dates: &self.dates,
             shared: Some(&self.shared),
             natives: NATIVES,
+            manifest_schema: &self.manifest_schema,
         };
         let p = model::load_profile(text, file, builtin, &ctx)?;
         let mut diags = Vec::new();
@@ -212,38 +247,6 @@ impl ProfileLibrary {
         &self.refs
     }
 
-    /// Checks every manifest path used by the loaded profiles (`/item/…`,
-    /// `/manifest/…`, `for_each`) against the manifest JSON Schema: a
-    /// misspelt path would otherwise make a rule silently dead.
-    pub fn check_manifest_paths(&self, manifest_schema: &Value) -> Vec<Diagnostic> {
-        let mut out = Vec::new();
-        let all = self
-            .profiles
-            .iter()
-            .map(|p| (p.file, &p.manifest_paths))
-            .chain(std::iter::once((
-                FileId(usize::MAX),
-                &self.shared.manifest_paths,
-            )));
-        for (file, paths) in all {
-            for mp in paths {
-                if let Err(bad) = sugar::schema_path(manifest_schema, manifest_schema, &mp.segments)
-                {
-                    let msg = format!(
-                        "`/{}`: `{bad}` is not a manifest field (see schemas/blueprint.v1.schema.json)",
-                        mp.segments.join("/")
-                    );
-                    let mut d = Diagnostic::error("profile-load/unknown-path", msg.clone());
-                    if file.0 != usize::MAX {
-                        d = d.with_label(Label::primary(file, mp.span.clone(), msg));
-                    }
-                    out.push(d);
-                }
-            }
-        }
-        out
-    }
-
     /// Compiles every rule of every profile now (for `profiles check` and
     /// tests); returns compile failures.
     pub fn compile_all(&self, as_of: Date) -> Vec<Diagnostic> {
@@ -257,4 +260,28 @@ impl ProfileLibrary {
             })
             .collect()
     }
+}
+
+/// Checks manifest paths used by a profile (`/item/…`, `/manifest/…`,
+/// `for_each`) against the manifest schema: a misspelt path would otherwise
+/// make a rule silently dead.
+pub(crate) fn paths_against(
+    schema: &Value,
+    file: FileId,
+    paths: &[sugar::ManifestPath],
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for mp in paths {
+        if let Err(bad) = sugar::schema_path(schema, schema, &mp.segments) {
+            let msg = format!(
+                "`/{}`: `{bad}` is not a manifest field (see schemas/blueprint.v1.schema.json)",
+                mp.segments.join("/")
+            );
+            out.push(
+                Diagnostic::error("profile-load/unknown-path", msg.clone())
+                    .with_label(Label::primary(file, mp.span.clone(), msg)),
+            );
+        }
+    }
+    out
 }
