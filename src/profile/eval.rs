@@ -47,19 +47,31 @@ struct Failure {
     notes: Vec<String>,
 }
 
-/// Evaluates `lib`'s selected profiles against `manifest`; `previous` is the
-/// last deposited manifest with the same `blueprint.id`, when known (it
-/// feeds `global.diff` and item `diff`).
+/// Inputs besides the manifest that some rules read.
+#[derive(Debug, Clone, Default)]
+pub struct Extra<'a> {
+    /// The last deposited manifest with the same `blueprint.id`, when known;
+    /// it feeds `global.diff` and item `diff`.
+    pub previous: Option<&'a Value>,
+    /// Deviations of a shipped device from this blueprint (diff mode), each
+    /// `{at, class, …}`; they become `global.deviations`.
+    pub deviations: Option<Vec<Value>>,
+}
+
+/// Evaluates `lib`'s selected profiles against `manifest`.
 pub fn evaluate_value(
     lib: &ProfileLibrary,
     selection: &Selection,
     manifest: &Value,
-    previous: Option<&Value>,
+    extra: &Extra,
     src: &ManifestSource,
     as_of: Date,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let view = derived::derive_with_previous(manifest, previous, &lib.refs, as_of);
+    let mut view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
+    if let (Some(d), Some(g)) = (&extra.deviations, view.global.as_object_mut()) {
+        g.insert("deviations".into(), Value::Array(d.clone()));
+    }
     let mut m = manifest.clone();
     derived::normalize_manifest(&mut m);
     let mut elements = view.elements;

@@ -244,12 +244,7 @@ impl Sugar<'_> {
                         matches!(segs.first().map(String::as_str), Some("derived" | "global"))
                             && *cursor == Cursor::Root;
                     let s = self.schema(v, &inner_cursor, assertion);
-                    if assertion
-                        && derivedish
-                        && s.as_object().is_some_and(|o| {
-                            !o.contains_key("description") && !o.contains_key("$ref")
-                        })
-                    {
+                    if assertion && derivedish && !has_description(&s) {
                         self.err(
                             "missing-description",
                             k.span(),
@@ -506,6 +501,20 @@ impl Sugar<'_> {
             _ => {}
         }
         Some((segs, inner))
+    }
+}
+
+/// Does `s` say what it asserts: a `description` (or a `$ref`, whose target
+/// carries one) anywhere inside it?
+fn has_description(s: &Value) -> bool {
+    match s {
+        Value::Object(o) => {
+            o.contains_key("description")
+                || o.contains_key("$ref")
+                || o.values().any(has_description)
+        }
+        Value::Array(a) => a.iter().any(has_description),
+        _ => false,
     }
 }
 

@@ -130,7 +130,7 @@ require = { "/manifest/security/vuln_disclosure/ack_days" = { minimum = 3 } }
         &lib,
         &Selection::Auto,
         &m,
-        None,
+        &blueprint::profile::Extra::default(),
         &src,
         date!(2026 - 11 - 26),
     );
@@ -140,7 +140,7 @@ require = { "/manifest/security/vuln_disclosure/ack_days" = { minimum = 3 } }
         &lib,
         &Selection::Auto,
         &m,
-        None,
+        &blueprint::profile::Extra::default(),
         &src,
         date!(2026 - 11 - 26),
     );

@@ -14,7 +14,7 @@
 use blueprint::diag::Severity;
 use blueprint::document::{self, Limits};
 use blueprint::manifest_refs;
-use blueprint::profile::{ProfileLibrary, Selection, evaluate_with_previous};
+use blueprint::profile::{Extra, ProfileLibrary, Selection, evaluate_with};
 use blueprint::schema::SchemaChecker;
 use blueprint::source::SourceMap;
 use serde::Deserialize;
@@ -52,6 +52,9 @@ struct Case {
     /// The previous deposit of the same blueprint (feeds `global.diff`).
     #[serde(default)]
     previous: Option<Previous>,
+    /// Deviations of a shipped device (`[{at, class}]`), for diff-mode rules.
+    #[serde(default)]
+    deviations: Option<Vec<toml::Value>>,
 }
 
 #[derive(Deserialize)]
@@ -266,7 +269,14 @@ fn run_case(
             schema.join("; ")
         ));
     }
-    let e = evaluate_with_previous(lib, &Selection::Auto, &doc, previous.as_ref(), as_of);
+    let extra = Extra {
+        previous: previous.as_ref(),
+        deviations: c
+            .deviations
+            .as_ref()
+            .map(|d| d.iter().filter_map(|v| toml_to_json(v).ok()).collect()),
+    };
+    let e = evaluate_with(lib, &Selection::Auto, &doc, &extra, as_of);
     let code = format!("profile/{}", c.rule);
     let hits: Vec<&str> = e
         .diagnostics
