@@ -8,6 +8,7 @@ mod keygen;
 mod mud;
 mod observe;
 mod output;
+mod profiles;
 mod render;
 mod schema_cmd;
 mod sign;
@@ -60,6 +61,11 @@ pub enum ColorChoice {
 pub enum Command {
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
+    /// List and show the privacy profiles.
+    #[command(subcommand)]
+    Profiles(profiles::ProfilesCommand),
+    /// Explain one rule: citation, when it applies, what it requires, how to fix.
+    Explain(profiles::ExplainArgs),
     /// Print the JSON Schema of manifests (for editors and other tools).
     Schema(schema_cmd::SchemaArgs),
     /// Print the RFC 8785 canonical bytes of a TOML or JSON document.
@@ -98,6 +104,8 @@ pub fn main() -> ExitCode {
     let code = match &cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::Profiles(cmd) => profiles::run(cmd),
+        Command::Explain(args) => profiles::explain(args),
         Command::Canon(args) => canon::run_canon(args, cli.color),
         Command::Hash(args) => canon::run_hash(args, cli.color),
         Command::Keygen(args) => keygen::run(args),
