@@ -4,4 +4,7 @@
 //! arguments, renders results and maps them to exit codes.
 
 pub mod diag;
+pub mod document;
+pub mod schema;
 pub mod source;
+pub mod validate;

@@ -1,1 +1,4 @@
+//! The one integration-test binary (one link step for every test).
 
+mod cli;
+mod util;

@@ -1,0 +1,90 @@
+//! Command-line interface. Exit codes are a contract (DESIGN.md):
+//! 0 clean, 1 findings / deviations / verification failed, 2 usage or
+//! operational error.
+
+mod output;
+mod render;
+mod schema_cmd;
+mod validate;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::process::ExitCode;
+
+/// Exit code: nothing to report.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: error-level findings, deviations, or a failed verification.
+pub const EXIT_FINDINGS: u8 = 1;
+/// Exit code: bad arguments, unreadable input, or another operational failure.
+pub const EXIT_OPERATIONAL: u8 = 2;
+
+/// Checkable, signed and escrowed IoT device privacy blueprints.
+///
+/// A vendor describes a device in a blueprint manifest (TOML or JSON),
+/// validates it against privacy profiles drawn from the laws of its
+/// markets, and signs it; an auditor diffs the shipped device against it.
+#[derive(Debug, Parser)]
+#[command(
+    name = "blueprint",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// When to use colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Colour choice for human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal.
+    Auto,
+    /// Always colour.
+    Always,
+    /// Never colour.
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate manifests against the schema and the privacy profiles of their markets.
+    Validate(validate::ValidateArgs),
+    /// Print the JSON Schema of manifests (for editors and other tools).
+    Schema(schema_cmd::SchemaArgs),
+}
+
+/// Parses arguments, runs the command, returns its exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                EXIT_OPERATIONAL
+            } else {
+                EXIT_OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match &cli.command {
+        Command::Validate(args) => validate::run(args, cli.color),
+        Command::Schema(args) => schema_cmd::run(args),
+    };
+    ExitCode::from(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

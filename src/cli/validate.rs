@@ -1,0 +1,89 @@
+//! `blueprint validate FILE...`
+
+use super::render::{self, ReportFormat, RunInfo};
+use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use blueprint::document::Limits;
+use blueprint::source::SourceMap;
+use blueprint::validate::{FileReport, ValidateOptions, validate_bytes};
+use clap::Args;
+use std::path::PathBuf;
+
+/// Arguments of `validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Manifest files (TOML or JSON).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Check the schema only: no reference resolution, no profiles.
+    #[arg(long)]
+    pub schema_only: bool,
+
+    /// Evaluate date-gated rules as of this date (YYYY-MM-DD; default: today, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_date)]
+    pub as_of: Option<time::Date>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
+    pub format: ReportFormat,
+}
+
+/// Parses `YYYY-MM-DD`.
+pub fn parse_date(s: &str) -> Result<time::Date, String> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s, &fmt)
+        .map_err(|e| format!("`{s}` is not a date of the form YYYY-MM-DD ({e})"))
+}
+
+/// Today in UTC.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc().date()
+}
+
+pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
+    let as_of = args.as_of.unwrap_or_else(today);
+    let options = ValidateOptions {
+        schema_only: args.schema_only,
+        as_of,
+        limits: Limits::default(),
+    };
+    let mut map = SourceMap::new();
+    let mut reports: Vec<FileReport> = Vec::new();
+    for path in &args.files {
+        let bytes = match output::read_limited(path, options.limits.max_bytes) {
+            Ok(b) => b,
+            Err(e) => {
+                output::error(&e);
+                return EXIT_OPERATIONAL;
+            }
+        };
+        let name = path.display().to_string();
+        reports.push(validate_bytes(&mut map, &name, &bytes, &options));
+    }
+    let as_of_text = as_of.to_string();
+    let info = RunInfo {
+        as_of: &as_of_text,
+        color: output::use_color(color),
+    };
+    let rendered = match args.format {
+        ReportFormat::Human => render::human(&map, &reports, &info),
+        ReportFormat::Json => pretty(&render::json_report(&map, &reports, &info)),
+        ReportFormat::Sarif => pretty(&render::sarif(&map, &reports)),
+        ReportFormat::Junit => render::junit(&map, &reports).into_bytes(),
+    };
+    if let Err(e) = output::stdout(&rendered) {
+        output::error(&format!("cannot write output: {e}"));
+        return EXIT_OPERATIONAL;
+    }
+    if reports.iter().all(FileReport::passed) {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    }
+}
+
+fn pretty(v: &serde_json::Value) -> Vec<u8> {
+    let mut s = serde_json::to_vec_pretty(v).unwrap_or_default();
+    s.push(b'\n');
+    s
+}

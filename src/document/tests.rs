@@ -1,0 +1,145 @@
+use super::*;
+use serde_json::json;
+
+fn load_str(name: &str, text: &str) -> Result<(SourceMap, Document), (SourceMap, Vec<Diagnostic>)> {
+    let mut map = SourceMap::new();
+    match load(&mut map, name, text.as_bytes(), &Limits::default()) {
+        Ok(d) => Ok((map, d)),
+        Err(e) => Err((map, e)),
+    }
+}
+
+fn codes(r: Result<(SourceMap, Document), (SourceMap, Vec<Diagnostic>)>) -> Vec<String> {
+    match r {
+        Ok(_) => vec![],
+        Err((_, d)) => d.into_iter().map(|d| d.code).collect(),
+    }
+}
+
+#[test]
+fn toml_and_json_give_the_same_value() {
+    let (_, t) = load_str(
+        "a.toml",
+        "# c\nformat = \"blueprint/v1\"\n[blueprint]\nid = \"x\"\nversion = 2\n[[items]]\nn = 1.5\nd = 2026-01-01\n",
+    )
+    .unwrap();
+    let (_, j) = load_str(
+        "a.json",
+        r#"{"items":[{"d":"2026-01-01","n":1.5}],"blueprint":{"version":2,"id":"x"},"format":"blueprint/v1"}"#,
+    )
+    .unwrap();
+    assert_eq!(t.value, j.value);
+    assert_eq!(t.value["items"][0]["d"], json!("2026-01-01"));
+}
+
+#[test]
+fn spans_point_at_keys_and_values() {
+    let text = "[blueprint]\nid = \"cam\"\n";
+    let (map, d) = load_str("a.toml", text).unwrap();
+    let n = d.spans.get("/blueprint/id").unwrap();
+    assert_eq!(&text[n.key.clone().unwrap()], "id");
+    assert_eq!(&text[n.value.clone()], "\"cam\"");
+    assert_eq!(map.get(d.file).line_col(n.value.start), (2, 6));
+    // A missing member locates to its nearest ancestor.
+    assert_eq!(d.locate("/blueprint/nope/deeper"), d.locate("/blueprint"));
+
+    let text = "{\n  \"a\": [1, {\"b\": true}]\n}";
+    let (_, d) = load_str("a.json", text).unwrap();
+    assert_eq!(&text[d.locate("/a/1/b")], "true");
+    assert_eq!(&text[d.spans.locate_key("/a")], "\"a\"");
+}
+
+#[test]
+fn offset_datetimes_map_to_utc() {
+    let (_, d) = load_str(
+        "a.toml",
+        "a = 2026-01-01T01:30:00+02:00\nb = 07:32\nc = 1979-05-27T00:32:00.500Z\n",
+    )
+    .unwrap();
+    assert_eq!(d.value["a"], json!("2025-12-31T23:30:00Z"));
+    assert_eq!(d.value["b"], json!("07:32:00"));
+    assert_eq!(d.value["c"], json!("1979-05-27T00:32:00.5Z"));
+}
+
+#[test]
+fn refuses_what_json_cannot_carry_exactly() {
+    assert_eq!(
+        codes(load_str("a.toml", "a = nan\nb = inf\n")),
+        ["canon/non-finite", "canon/non-finite"]
+    );
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": 1e400}"#)),
+        ["canon/non-finite"]
+    );
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": 9007199254740993}"#)),
+        ["canon/unsafe-integer"]
+    );
+    assert_eq!(
+        codes(load_str("a.toml", "a = 9223372036854775807\n")),
+        ["canon/unsafe-integer"]
+    );
+    assert!(
+        load_str(
+            "a.json",
+            r#"{"a": 9007199254740991, "b": -9007199254740991}"#
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn refuses_duplicate_keys() {
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a":1,"\u0061":2}"#)),
+        ["parse/duplicate-key"]
+    );
+    assert_eq!(
+        codes(load_str("a.toml", "a = 1\na = 2\n")),
+        ["parse/duplicate-key"]
+    );
+}
+
+#[test]
+fn reports_every_toml_syntax_error() {
+    let c = codes(load_str("a.toml", "a = \nb = [1,\nc = \"ok\"\nd = }\n"));
+    assert!(c.len() >= 2, "{c:?}");
+}
+
+#[test]
+fn refuses_hostile_input() {
+    let mut map = SourceMap::new();
+    let small = Limits {
+        max_bytes: 10,
+        ..Limits::default()
+    };
+    let e = load(&mut map, "a.json", b"{\"a\": \"0123456789\"}", &small).unwrap_err();
+    assert_eq!(e[0].code, "limit/size");
+    assert_eq!(
+        codes(load_str("a.json", &"[".repeat(10_000))),
+        ["limit/depth"]
+    );
+    let dotted = format!("{} = 1\n", vec!["a"; 200].join("."));
+    // The TOML parser's own recursion limit or ours: refused either way.
+    let c = codes(load_str("a.toml", &dotted));
+    assert!(c == ["limit/depth"] || c == ["parse/toml-syntax"], "{c:?}");
+    let dotted = format!("{} = 1\n", vec!["a"; 70].join("."));
+    assert_eq!(codes(load_str("a.toml", &dotted)), ["limit/depth"]);
+    let e = load(&mut map, "a.toml", b"a = \"\xff\"", &Limits::default()).unwrap_err();
+    assert_eq!(e[0].code, "parse/invalid-utf8");
+    assert_eq!(codes(load_str("a.json", "\u{feff}{}")), ["parse/bom"]);
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": "\ud800"}"#)),
+        ["parse/json-syntax"]
+    );
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": 1,}"#)),
+        ["parse/json-syntax"]
+    );
+    let few = Limits {
+        max_nodes: 3,
+        ..Limits::default()
+    };
+    let e = load(&mut map, "a.json", b"[1,2,3,4,5]", &few).unwrap_err();
+    assert_eq!(e[0].code, "limit/nodes");
+}

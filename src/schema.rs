@@ -1,0 +1,412 @@
+//! The schema stage: `schemas/blueprint.v1.schema.json` (JSON Schema
+//! 2020-12), compiled once per process, every error turned into a
+//! diagnostic that points at the key or value in the user's file.
+//!
+//! Codes are `schema/<keyword>` (`schema/required`, `schema/type`,
+//! `schema/additionalProperties` …). A `required` error points at the table
+//! that lacks the key; an unknown key at the key itself (docs/style.md).
+
+use crate::diag::{Diagnostic, Label, Severity};
+use crate::document::{Document, unescape_token};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// Text of the manifest schema (`blueprint schema` prints it).
+pub const MANIFEST_SCHEMA: &str = include_str!("../schemas/blueprint.v1.schema.json");
+
+/// A compiled schema plus its JSON (to look up descriptions and the names
+/// an unknown key could have meant).
+pub struct SchemaChecker {
+    schema: Value,
+    validator: Validator,
+}
+
+/// Why a schema could not be compiled (a defect of a shipped or user file).
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    /// The schema text is not JSON.
+    #[error("schema is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    /// The JSON is not a valid JSON Schema 2020-12.
+    #[error("schema does not compile: {0}")]
+    Compile(String),
+}
+
+impl SchemaChecker {
+    /// Compiles `schema` (draft 2020-12, formats asserted).
+    pub fn compile(schema: Value) -> Result<Self, SchemaError> {
+        let validator = jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .map_err(|e| SchemaError::Compile(e.to_string()))?;
+        Ok(SchemaChecker { schema, validator })
+    }
+
+    /// The shipped manifest schema, compiled on first use.
+    pub fn manifest() -> &'static SchemaChecker {
+        static CHECKER: OnceLock<SchemaChecker> = OnceLock::new();
+        CHECKER.get_or_init(|| {
+            let value = serde_json::from_str(MANIFEST_SCHEMA)
+                .unwrap_or_else(|e| panic!("shipped manifest schema is not JSON: {e}"));
+            SchemaChecker::compile(value)
+                .unwrap_or_else(|e| panic!("shipped manifest schema does not compile: {e}"))
+        })
+    }
+
+    /// True when `value` has no schema error (fast path).
+    pub fn is_valid(&self, value: &Value) -> bool {
+        self.validator.is_valid(value)
+    }
+
+    /// Every schema error in `doc`, as diagnostics.
+    pub fn check(&self, doc: &Document) -> Vec<Diagnostic> {
+        if self.validator.is_valid(&doc.value) {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        for e in self.validator.iter_errors(&doc.value) {
+            self.convert(doc, &e, &mut out);
+        }
+        out
+    }
+
+    fn convert(&self, doc: &Document, e: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
+        let ptr = e.instance_path().as_str().to_string();
+        let keyword = e.kind().keyword().to_string();
+        let code = format!("schema/{keyword}");
+        let schema_path = e.schema_path().as_str().to_string();
+        match e.kind() {
+            ValidationErrorKind::AdditionalProperties { unexpected }
+            | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
+                let known = self.sibling_properties(&schema_path);
+                for key in unexpected {
+                    let key_ptr = format!("{ptr}/{}", crate::document::escape_token(key));
+                    let mut d = Diagnostic::error(code.clone(), format!("unknown key `{key}`"))
+                        .with_pointer(key_ptr.clone())
+                        .with_label(Label::primary(
+                            doc.file,
+                            doc.spans.locate_key(&key_ptr),
+                            "not a field of this table",
+                        ));
+                    if let Some(s) = closest(key, &known) {
+                        d = d.with_note(format!("help: did you mean `{s}`?"));
+                    } else if !known.is_empty() {
+                        d = d.with_note(format!("help: allowed keys here: {}", list(&known, 12)));
+                    }
+                    out.push(d);
+                }
+            }
+            ValidationErrorKind::Required { property } => {
+                let name = property.as_str().unwrap_or_default();
+                let mut d = Diagnostic::error(code, format!("missing required key `{name}`"))
+                    .with_pointer(ptr.clone())
+                    .with_label(Label::primary(
+                        doc.file,
+                        doc.spans.locate(&ptr),
+                        format!("`{name}` is required in this table"),
+                    ));
+                let parent = schema_path.trim_end_matches("/required");
+                if let Some(desc) = self.description(&format!("{parent}/properties/{name}")) {
+                    d = d.with_note(format!("note: `{name}`: {desc}"));
+                }
+                out.push(d);
+            }
+            ValidationErrorKind::AnyOf { context }
+            | ValidationErrorKind::OneOfNotValid { context } => {
+                let mut d = Diagnostic::error(code, self.message(e))
+                    .with_pointer(ptr.clone())
+                    .with_label(Label::primary(
+                        doc.file,
+                        doc.spans.locate(&ptr),
+                        "no alternative matches",
+                    ));
+                for (i, alt) in context.iter().enumerate().take(6) {
+                    if let Some(first) = alt.first() {
+                        d = d.with_note(format!(
+                            "alternative {}: {} at `{}`",
+                            i + 1,
+                            first,
+                            first.instance_path().as_str()
+                        ));
+                    }
+                }
+                out.push(d);
+            }
+            _ => {
+                let mut d = Diagnostic::error(code, self.message(e))
+                    .with_pointer(ptr.clone())
+                    .with_label(Label::primary(
+                        doc.file,
+                        doc.spans.locate(&ptr),
+                        label_for(e.kind()),
+                    ));
+                if let ValidationErrorKind::Enum { options } = e.kind()
+                    && let (Some(opts), Some(got)) = (options.as_array(), e.instance().as_str())
+                {
+                    let names: Vec<String> = opts
+                        .iter()
+                        .filter_map(|o| o.as_str().map(str::to_string))
+                        .collect();
+                    if let Some(s) = closest(got, &names) {
+                        d = d.with_note(format!("help: did you mean `{s}`?"));
+                    }
+                }
+                let prop_schema = schema_path.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                if let Some(desc) = self.description(prop_schema) {
+                    d = d.with_note(format!("note: {desc}"));
+                }
+                out.push(d);
+            }
+        }
+    }
+
+    fn message(&self, e: &ValidationError<'_>) -> String {
+        let inst = short(e.instance());
+        match e.kind() {
+            ValidationErrorKind::Type { kind } => {
+                format!(
+                    "expected {}, found {}",
+                    type_words(kind),
+                    json_type(e.instance())
+                )
+            }
+            ValidationErrorKind::Enum { options } => {
+                let opts: Vec<String> = options
+                    .as_array()
+                    .map(|a| a.iter().map(|o| o.to_string()).collect())
+                    .unwrap_or_default();
+                format!(
+                    "{inst} is not one of the allowed values ({})",
+                    list(&opts, 8)
+                )
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                format!("expected {expected_value}, found {inst}")
+            }
+            ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
+                format!("{inst} matches none of the allowed shapes")
+            }
+            _ => e.to_string(),
+        }
+    }
+
+    /// The `description` of the schema node at `schema_path` (a JSON
+    /// pointer into the schema, `$ref`s not followed).
+    fn description(&self, schema_path: &str) -> Option<String> {
+        self.schema
+            .pointer(schema_path)
+            .and_then(|s| s.get("description"))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    }
+
+    /// Property names declared beside the `additionalProperties` keyword at
+    /// `schema_path`.
+    fn sibling_properties(&self, schema_path: &str) -> Vec<String> {
+        let parent = schema_path
+            .rsplit_once('/')
+            .map(|(p, _)| p)
+            .unwrap_or_default();
+        self.schema
+            .pointer(&format!("{parent}/properties"))
+            .and_then(Value::as_object)
+            .map(|m| m.keys().map(|k| unescape_token(k).into_owned()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// Severity of every schema diagnostic: the manifest cannot be judged
+/// until it has the right shape.
+pub const SCHEMA_SEVERITY: Severity = Severity::Error;
+
+fn label_for(kind: &ValidationErrorKind) -> String {
+    match kind {
+        ValidationErrorKind::Type { .. } => "wrong type".into(),
+        ValidationErrorKind::Enum { .. } => "not an allowed value".into(),
+        ValidationErrorKind::Pattern { .. } => "does not match the expected pattern".into(),
+        ValidationErrorKind::Format { format } => format!("not a valid {format}"),
+        ValidationErrorKind::Minimum { .. } | ValidationErrorKind::ExclusiveMinimum { .. } => {
+            "too small".into()
+        }
+        ValidationErrorKind::Maximum { .. } | ValidationErrorKind::ExclusiveMaximum { .. } => {
+            "too large".into()
+        }
+        ValidationErrorKind::MinItems { .. } => "too few entries".into(),
+        ValidationErrorKind::MaxItems { .. } => "too many entries".into(),
+        ValidationErrorKind::Constant { .. } => "unexpected value".into(),
+        _ => "here".into(),
+    }
+}
+
+fn type_words(kind: &jsonschema::error::TypeKind) -> String {
+    match kind {
+        jsonschema::error::TypeKind::Single(t) => article(&t.to_string()),
+        jsonschema::error::TypeKind::Multiple(ts) => {
+            let v: Vec<String> = ts.iter().map(|t| t.to_string()).collect();
+            v.join(" or ")
+        }
+    }
+}
+
+fn article(t: &str) -> String {
+    match t {
+        "integer" | "array" | "object" => format!("an {t}"),
+        "null" => "null".into(),
+        _ => format!("a {t}"),
+    }
+}
+
+fn json_type(v: &Value) -> String {
+    match v {
+        Value::Null => "null".into(),
+        Value::Bool(_) => "a boolean".into(),
+        Value::Number(n) if n.is_i64() || n.is_u64() => "an integer".into(),
+        Value::Number(_) => "a float".into(),
+        Value::String(_) => "a string".into(),
+        Value::Array(_) => "an array".into(),
+        Value::Object(_) => "a table".into(),
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_string();
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(57).collect::<String>())
+    } else {
+        s
+    }
+}
+
+fn list(items: &[String], max: usize) -> String {
+    let mut v: Vec<&str> = items.iter().map(String::as_str).take(max).collect();
+    if items.len() > max {
+        v.push("…");
+    }
+    v.join(", ")
+}
+
+/// The candidate nearest to `word` by edit distance, when close enough to
+/// be a typo (at most a third of the word's length, and at most 3).
+pub(crate) fn closest(word: &str, candidates: &[String]) -> Option<String> {
+    let limit = (word.chars().count() / 3).clamp(1, 3);
+    candidates
+        .iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c.clone())
+}
+
+/// Edit distance counting an adjacent transposition as one edit (optimal
+/// string alignment), so `kidn` is one step from `kind`.
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[a.len()][b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{Limits, load};
+    use crate::source::SourceMap;
+    use serde_json::json;
+
+    fn checker() -> SchemaChecker {
+        SchemaChecker::compile(json!({
+            "type": "object",
+            "required": ["name"],
+            "additionalProperties": false,
+            "properties": {
+                "name": {"type": "string", "description": "Display name."},
+                "kind": {"enum": ["camera", "meter"]},
+                "port": {"type": "integer", "minimum": 1}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn errors_point_at_the_right_place() {
+        let text = "kidn = \"camera\"\nport = \"80\"\n";
+        let mut map = SourceMap::new();
+        let doc = load(&mut map, "a.toml", text.as_bytes(), &Limits::default()).unwrap();
+        let diags = checker().check(&doc);
+        let mut codes: Vec<&str> = diags.iter().map(|d| d.code.as_str()).collect();
+        codes.sort();
+        assert_eq!(
+            codes,
+            [
+                "schema/additionalProperties",
+                "schema/required",
+                "schema/type"
+            ]
+        );
+        let unknown = diags
+            .iter()
+            .find(|d| d.code == "schema/additionalProperties")
+            .unwrap();
+        assert_eq!(&text[unknown.primary().unwrap().span.clone()], "kidn");
+        assert!(
+            unknown
+                .notes
+                .iter()
+                .any(|n| n.contains("did you mean `kind`"))
+        );
+        let ty = diags.iter().find(|d| d.code == "schema/type").unwrap();
+        assert_eq!(&text[ty.primary().unwrap().span.clone()], "\"80\"");
+        assert_eq!(ty.message, "expected an integer, found a string");
+    }
+
+    #[test]
+    fn enum_suggests_the_nearest_value() {
+        let mut map = SourceMap::new();
+        let doc = load(
+            &mut map,
+            "a.json",
+            br#"{"name":"x","kind":"camrea"}"#,
+            &Limits::default(),
+        )
+        .unwrap();
+        let d = checker().check(&doc);
+        assert_eq!(d.len(), 1);
+        assert!(
+            d[0].notes
+                .iter()
+                .any(|n| n.contains("did you mean `camera`")),
+            "{:?}",
+            d[0]
+        );
+    }
+
+    #[test]
+    fn levenshtein_counts_edits() {
+        assert_eq!(levenshtein("kitten", "sitting"), 3);
+        assert_eq!(
+            closest("markts", &["markets".into(), "vendor".into()]).as_deref(),
+            Some("markets")
+        );
+        assert_eq!(closest("zzzz", &["markets".into()]), None);
+    }
+}

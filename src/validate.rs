@@ -1,0 +1,105 @@
+//! `validate`: load → schema → references → profiles, one report per file.
+//!
+//! Every stage runs even when an earlier one found problems, so a user
+//! sees everything at once — except that profiles run only on a manifest
+//! that passed the schema stage (rules assume the schema's shape; running
+//! them on a broken manifest would produce noise, not findings).
+
+use crate::diag::{Counts, Diagnostic, Severity};
+use crate::document::{self, Document, Format, Limits};
+use crate::schema::SchemaChecker;
+use crate::source::{FileId, SourceMap};
+
+/// What to run.
+#[derive(Debug, Clone)]
+pub struct ValidateOptions {
+    /// Run the schema stage only (no reference resolution, no profiles).
+    pub schema_only: bool,
+    /// Evaluation date for date-gated rules (catalog §0.3).
+    pub as_of: time::Date,
+    /// Input bounds.
+    pub limits: Limits,
+}
+
+/// The outcome for one file.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    /// Name as given.
+    pub name: String,
+    /// The file in the run's source map.
+    pub file: FileId,
+    /// Syntax, when it could be decided.
+    pub format: Format,
+    /// Profiles that were applied, in order.
+    pub profiles: Vec<String>,
+    /// All findings, in file order.
+    pub diagnostics: Vec<Diagnostic>,
+    /// Findings per severity.
+    pub counts: Counts,
+    /// The parsed document, when parsing succeeded.
+    pub document: Option<Document>,
+}
+
+impl FileReport {
+    /// True when nothing at error level was found.
+    pub fn passed(&self) -> bool {
+        self.counts.error == 0
+    }
+}
+
+/// Validates one manifest given as bytes.
+pub fn validate_bytes(
+    map: &mut SourceMap,
+    name: &str,
+    bytes: &[u8],
+    options: &ValidateOptions,
+) -> FileReport {
+    let format = Format::detect(name, bytes);
+    let (document, mut diagnostics) = match document::load(map, name, bytes, &options.limits) {
+        Ok(doc) => (Some(doc), Vec::new()),
+        Err(diags) => (None, diags),
+    };
+    let file = match &document {
+        Some(d) => d.file,
+        None => diagnostics
+            .iter()
+            .flat_map(|d| d.labels.iter())
+            .map(|l| l.file)
+            .next()
+            .unwrap_or(FileId(map.len().saturating_sub(1))),
+    };
+    let profiles = Vec::new();
+    if let Some(doc) = &document {
+        diagnostics.extend(SchemaChecker::manifest().check(doc));
+    }
+    sort(&mut diagnostics);
+    let counts = Counts::of(&diagnostics);
+    FileReport {
+        name: name.to_string(),
+        file,
+        format,
+        profiles,
+        diagnostics,
+        counts,
+        document,
+    }
+}
+
+/// File order first (primary span), then the more severe first, then code.
+fn sort(diags: &mut [Diagnostic]) {
+    diags.sort_by(|a, b| {
+        let pa = a.primary().map(|l| (l.file, l.span.start));
+        let pb = b.primary().map(|l| (l.file, l.span.start));
+        pa.cmp(&pb)
+            .then_with(|| rank(b.severity).cmp(&rank(a.severity)))
+            .then_with(|| a.code.cmp(&b.code))
+    });
+}
+
+fn rank(s: Severity) -> u8 {
+    match s {
+        Severity::Error => 2,
+        Severity::Warning => 1,
+        Severity::Info => 0,
+    }
+}
