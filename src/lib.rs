@@ -3,8 +3,10 @@
 //! The library never prints and never exits; the `blueprint` binary parses
 //! arguments, renders results and maps them to exit codes.
 
+pub mod derived;
 pub mod diag;
 pub mod document;
+pub mod profile;
 pub mod schema;
 pub mod source;
 pub mod validate;
