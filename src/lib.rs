@@ -6,7 +6,9 @@
 pub mod derived;
 pub mod diag;
 pub mod document;
+pub mod manifest_refs;
 pub mod profile;
 pub mod schema;
+pub mod schema_text;
 pub mod source;
 pub mod validate;
