@@ -9,6 +9,5 @@ pub mod document;
 pub mod manifest_refs;
 pub mod profile;
 pub mod schema;
-pub mod schema_text;
 pub mod source;
 pub mod validate;

@@ -1,4 +1,7 @@
 //! The one integration-test binary (one link step for every test).
 
 mod cli;
+mod engine;
+mod profile_cases;
+mod schema;
 mod util;
