@@ -3,6 +3,8 @@
 //! The library never prints and never exits; the `blueprint` binary parses
 //! arguments, renders results and maps them to exit codes.
 
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
+
 pub mod canon;
 pub mod diag;
 pub mod diff;
