@@ -582,3 +582,28 @@ fn every_property_has_a_description() {
     walk(&schema, "", &mut missing);
     assert_eq!(missing, Vec::<String>::new());
 }
+
+#[test]
+fn endpoint_hosts() {
+    for host in [
+        "api.example.com",
+        "*.example.com",
+        "192.0.2.10",
+        "2001:db8::1",
+        "[2001:db8::1]",
+    ] {
+        assert_eq!(
+            after(|m| m["network_endpoints"][0]["host"] = json!(host)),
+            vec![],
+            "{host}"
+        );
+    }
+    for host in ["https://api.example.com", "api.example.com/v1", "a b", ""] {
+        let errs = after(|m| m["network_endpoints"][0]["host"] = json!(host));
+        assert!(!errs.is_empty(), "{host}");
+        assert!(
+            errs.iter().all(|e| e.1 == "/network_endpoints/0/host"),
+            "{host}: {errs:#?}"
+        );
+    }
+}
