@@ -22,6 +22,8 @@
 //! linear in the size of the manifest; suggestions ("did you mean") are
 //! computed under a fixed budget.
 
+use crate::diag::{Diagnostic, Label};
+use crate::document::Document;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +40,32 @@ pub struct RefProblem {
     pub message: String,
     /// How to fix it.
     pub hint: String,
+}
+
+impl RefProblem {
+    /// The problem as an error diagnostic labelled at the referencing value
+    /// of `doc` (the nearest existing ancestor if the pointer is stale).
+    pub fn to_diagnostic(&self, doc: &Document) -> Diagnostic {
+        Diagnostic::error(self.code, self.message.clone())
+            .with_pointer(self.pointer.clone())
+            .with_label(Label::primary(
+                doc.file,
+                doc.locate(&self.pointer),
+                label_for(self.code),
+            ))
+            .with_note(format!("help: {}", self.hint))
+    }
+}
+
+fn label_for(code: &str) -> &'static str {
+    match code {
+        codes::DANGLING => "not declared",
+        codes::DUPLICATE_ID => "repeated id",
+        codes::SENSOR_NOT_PRODUCING => "sensor does not list this item",
+        codes::ITEM_MARKET_OUTSIDE => "not among the device's markets",
+        codes::CHILD_AGE_ORDER => "greater than child_age_max",
+        _ => "here",
+    }
 }
 
 /// Diagnostic codes produced by [`check_references`].
