@@ -22,10 +22,31 @@ pub(crate) fn fmt_date(d: Date) -> String {
     d.format(DATE_FMT).unwrap_or_default()
 }
 
+/// Date of each assessment against `device.placed_on_market` (engine.md
+/// §5 pattern 3: two instance dates compared).
+fn assessment_timing(ctx: &Ctx) -> Value {
+    let placed = ctx
+        .ptr("/device/placed_on_market")
+        .and_then(Value::as_str)
+        .and_then(parse_date);
+    let mut o = serde_json::Map::new();
+    for a in ["dpia", "pipia", "ccpa_risk_assessment"] {
+        let at = format!("/assessments/{a}/date");
+        let d = ctx.ptr(&at).and_then(Value::as_str).and_then(parse_date);
+        let before = match (d, placed) {
+            (Some(d), Some(p)) => json!(d <= p),
+            _ => Value::Null,
+        };
+        o.insert(a.into(), json!({ "at": at, "before_placing": before }));
+    }
+    Value::Object(o)
+}
+
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn global_facts(
     ctx: &Ctx,
     as_of: Date,
+    cross_border: &[(String, Value)],
     items: &[Value],
     endpoints: &[Value],
     recipients: &[Value],
@@ -69,6 +90,19 @@ pub(crate) fn global_facts(
         "cn_export": cn_export(ctx, items),
         "support_period": support_period(ctx),
         "foreign": foreign(ctx),
+        "assessment_timing": assessment_timing(ctx),
+        "cross_border": cross_border
+            .iter()
+            .map(|(at, f)| {
+                let e = ctx.ptr(at);
+                json!({
+                    "at": at,
+                    "reached": f.get("reached").cloned().unwrap_or(Value::Bool(false)),
+                    "to_country": e.and_then(|e| sref(e, "/to_country")),
+                    "from_market": e.and_then(|e| sref(e, "/from_market")),
+                })
+            })
+            .collect::<Vec<_>>(),
     })
 }
 
@@ -109,6 +143,27 @@ fn cn_export(ctx: &Ctx, items: &[Value]) -> Value {
         })
         .map(|(_, f)| item_ref(f))
         .collect();
+    let declared_totals: Vec<Value> = [
+        (
+            declared,
+            "individuals",
+            "/organization/cn_export_individuals_ytd",
+            max,
+            sum,
+        ),
+        (
+            spi_declared,
+            "spi",
+            "/organization/cn_export_spi_individuals_ytd",
+            spi_max,
+            spi_sum,
+        ),
+    ]
+    .iter()
+    .filter_map(|(d, kind, at, lo, hi)| {
+        d.map(|d| json!({ "at": at, "kind": kind, "in_range": d >= *lo && d <= *hi }))
+    })
+    .collect();
     json!({
         "individuals_ytd": declared.unwrap_or(sum),
         "spi_individuals_ytd": spi_declared.unwrap_or(spi_sum),
@@ -117,6 +172,7 @@ fn cn_export(ctx: &Ctx, items: &[Value]) -> Value {
         "individuals_ytd_max_entry": max,
         "spi_individuals_ytd_max_entry": spi_max,
         "declared_in_range": in_range(declared, max, sum) && in_range(spi_declared, spi_max, spi_sum),
+        "declared_totals": declared_totals,
         "important_abroad": important_abroad,
     })
 }

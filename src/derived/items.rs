@@ -257,6 +257,12 @@ fn sensitivity(ctx: &Ctx, it: &Value, cat: &str) -> (bool, bool, bool, Vec<Strin
     (g, p, c, why)
 }
 
+/// `personal(i)` (catalog §0.2) on a raw manifest item.
+pub(crate) fn is_personal(it: &Value) -> bool {
+    let (cat, _) = category(it);
+    under(&cat, "user") && sref(it, "/identifiability") != Some("anonymous")
+}
+
 /// Facts for every data item, in manifest order.
 pub(crate) fn item_facts(ctx: &Ctx) -> Vec<Value> {
     ctx.items
@@ -323,12 +329,22 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
         .enumerate()
         .filter(|(_, s)| strs(s.get("produces")).contains(&id))
         .map(|(k, s)| {
-            json!({
-                "id": sref(s, "/id"),
-                "at": format!("/sensors/{k}"),
-                "type": sref(s, "/type"),
-                "default_enabled": s.get("default_enabled").and_then(Value::as_bool),
-            })
+            let mut m = mirror(s, &format!("/sensors/{k}"));
+            // Every personal item the sensor produces is optional
+            // (`necessary_for_core_function = false`).
+            let only_optional = strs(s.get("produces"))
+                .iter()
+                .filter_map(|p| ctx.item_index.get(p).map(|&i| &ctx.items[i]))
+                .filter(|it| is_personal(it))
+                .all(|it| {
+                    it.get("necessary_for_core_function")
+                        .and_then(Value::as_bool)
+                        == Some(false)
+                });
+            if let Some(o) = m.as_object_mut() {
+                o.insert("only_optional".into(), json!(only_optional));
+            }
+            m
         })
         .collect();
     let covers = |a: &str| strs(ctx.ptr(&format!("/assessments/{a}/covers_items"))).contains(&id);
@@ -378,9 +394,21 @@ pub(crate) fn outside_gdpr(ctx: &Ctx, country: &str, recipient: Option<&Value>) 
 /// One flow per storage region, recipient and carrying endpoint.
 fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> {
     let cb = arr(it.get("cross_border"));
-    let mech = |country: &str| -> Value {
+    let own: Vec<&str> = match it.get("markets") {
+        Some(m) => strs(Some(m)),
+        None => ctx.markets.clone(),
+    };
+    // The item's markets as countries: EU/EEA expanded, US-* as US.
+    let mut own_cc: Vec<String> = super::markets::expand(ctx.refs, &own);
+    for m in &own {
+        if super::markets::is_us_market(m) {
+            own_cc.push("US".into());
+        }
+    }
+    let mech = |country: &str, recipient: Option<&str>| -> Value {
         let mut gdpr = Vec::new();
         let mut cn = Vec::new();
+        let mut declared = Vec::new();
         for e in cb {
             if sref(e, "/to_country") != Some(country) {
                 continue;
@@ -388,13 +416,16 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             let Some(m) = e.get("mechanism").cloned() else {
                 continue;
             };
+            if recipient.is_none_or(|r| sref(e, "/recipient") == Some(r)) {
+                declared.push(m.clone());
+            }
             match sref(e, "/from_market") {
                 Some("CN") => cn.push(m),
                 Some(f) if is_eea_market(ctx.refs, f) => gdpr.push(m),
                 _ => {}
             }
         }
-        json!({ "gdpr": gdpr, "cn": cn })
+        json!({ "gdpr": gdpr, "cn": cn, "declared": declared })
     };
     let mut out = Vec::new();
     let mut push = |at: String, via: &str, country: Option<&str>, rec: Option<usize>| {
@@ -405,8 +436,12 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             "via": via,
             "country": country,
             "recipient": rec.map_or(Value::Null, |k| ctx.recipient_mirror(k)),
-            "mech": mech(c),
-            "outside": { "gdpr": !c.is_empty() && outside_gdpr(ctx, c, rv), "cn": !c.is_empty() && c != "CN" },
+            "mech": mech(c, if via == "recipient" { rv.and_then(|r| sref(r, "/id")) } else { None }),
+            "outside": {
+                "gdpr": !c.is_empty() && outside_gdpr(ctx, c, rv),
+                "cn": !c.is_empty() && c != "CN",
+                "item_markets": !c.is_empty() && !own_cc.iter().any(|m| m == c),
+            },
         }));
     };
     for (k, r) in strs(it.get("storage_regions")).iter().enumerate() {

@@ -7,6 +7,7 @@
 //! copies of manifest objects also carry `mirror: true`, so that a rule
 //! error inside them maps back to the manifest (engine.md §1 rule 3).
 
+mod diff;
 mod endpoints;
 mod global;
 mod items;
@@ -39,8 +40,28 @@ pub struct DerivedView {
 /// Computes the derived view of a normalized manifest (see
 /// [`normalize_manifest`]) on the evaluation date `as_of`.
 pub fn derive(manifest: &Value, refs: &RefData, as_of: Date) -> DerivedView {
+    derive_with_previous(manifest, None, refs, as_of)
+}
+
+/// [`derive`], plus `global.diff` and item `diff` against `previous`, the
+/// last deposited manifest with the same `blueprint.id`.
+pub fn derive_with_previous(
+    manifest: &Value,
+    previous: Option<&Value>,
+    refs: &RefData,
+    as_of: Date,
+) -> DerivedView {
     let ctx = Ctx::new(manifest, refs);
-    let item_facts = items::item_facts(&ctx);
+    let mut item_facts = items::item_facts(&ctx);
+    let global_diff = previous.map(|p| {
+        let (entries, g) = diff::diff(manifest, p);
+        for (f, e) in item_facts.iter_mut().zip(entries) {
+            if let Some(o) = f.as_object_mut() {
+                o.insert("diff".into(), e);
+            }
+        }
+        g
+    });
     let endpoint_facts = endpoints::endpoint_facts(&ctx, &item_facts);
     let recipient_facts = recipients::recipient_facts(&ctx, &item_facts);
     let sensor_facts = sensors::sensor_facts(&ctx, &item_facts);
@@ -49,12 +70,17 @@ pub fn derive(manifest: &Value, refs: &RefData, as_of: Date) -> DerivedView {
     let global = global::global_facts(
         &ctx,
         as_of,
+        &cross_border,
         &item_facts,
         &endpoint_facts,
         &recipient_facts,
         &sensor_facts,
         &channel_facts,
     );
+    let mut global = global;
+    if let (Some(d), Some(o)) = (global_diff, global.as_object_mut()) {
+        o.insert("diff".into(), d);
+    }
     let mut elements = HashMap::new();
     for (prefix, facts) in [
         ("/data_items", item_facts),

@@ -162,7 +162,11 @@ fn normalize_manifest_rewrites_in_place() {
 fn view_matches_its_schema() {
     let schema: Value = serde_json::from_str(include_str!("../../schemas/derived.v1.schema.json"))
         .expect("schema json");
-    let v = view();
+    let mut prev = camera();
+    prev["data_items"][0]["purposes"] = json!([]);
+    let refs = RefData::builtin().expect("reference tables");
+    let v = derive_with_previous(&camera(), Some(&prev), &refs, date!(2026 - 11 - 26));
+    assert!(v.global["diff"].is_object());
     let root = json!({ "global": v.global });
     let val = jsonschema::validator_for(&schema).expect("schema compiles");
     let errs: Vec<String> = val
@@ -200,4 +204,51 @@ fn view_matches_its_schema() {
             .collect();
         assert!(errs.is_empty(), "{ptr}: {errs:?}");
     }
+}
+
+#[test]
+fn requested_facts_diff_timing_totals_and_flows() {
+    let refs = RefData::builtin().expect("reference tables");
+    let mut m = camera();
+    m["data_items"][0]["purposes"] = json!(["essential.service", "marketing.advertising"]);
+    m["data_items"][0]["necessary_for_core_function"] = json!(false);
+    m["assessments"]["pipia"] = json!({ "date": "2026-04-01" });
+    m["organization"] = json!({ "cn_export_individuals_ytd": 10 });
+    let mut prev = m.clone();
+    prev["data_items"][0]["purposes"] = json!(["essential.service"]);
+    let v = derive_with_previous(&m, Some(&prev), &refs, date!(2026 - 11 - 26));
+    let face = &v.elements["/data_items/0"];
+    assert_eq!(
+        face["diff"]["added_purposes"],
+        json!(["marketing.advertising"])
+    );
+    assert_eq!(face["diff"]["changed_processing"], false);
+    assert_eq!(face["sensors"][0]["only_optional"], true);
+    assert_eq!(face["sensors"][0]["mirror"], true);
+    // US storage for a DE/FR item is outside its markets; DE is not.
+    assert_eq!(face["flows"][1]["outside"]["item_markets"], true);
+    assert_eq!(face["flows"][0]["outside"]["item_markets"], false);
+    assert_eq!(face["flows"][1]["mech"]["declared"], json!(["scc"]));
+    assert_eq!(
+        v.global["assessment_timing"]["pipia"]["before_placing"],
+        false
+    );
+    assert_eq!(
+        v.global["assessment_timing"]["dpia"]["before_placing"],
+        Value::Null
+    );
+    // No CN cross-border entries: the declared 10 exceeds the sum 0.
+    assert_eq!(
+        v.global["cn_export"]["declared_totals"],
+        json!([{ "at": "/organization/cn_export_individuals_ytd", "kind": "individuals", "in_range": false }])
+    );
+    assert_eq!(
+        v.global["cross_border"][0]["at"],
+        "/data_items/0/cross_border/0"
+    );
+    assert_eq!(v.global["cross_border"][0]["reached"], true);
+    // Without a previous deposit there is no diff.
+    let v = derive(&m, &refs, date!(2026 - 11 - 26));
+    assert!(v.global.get("diff").is_none());
+    assert!(v.elements["/data_items/0"].get("diff").is_none());
 }

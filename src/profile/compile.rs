@@ -258,15 +258,18 @@ fn compile_profile(
     for r in &p.rules {
         let when = compile_cond(reg, &r.when_c, &p.defs, as_of)
             .map_err(|e| format!("{}: when: {e}", r.id))?;
-        let check_ref = r
-            .check
-            .as_ref()
-            .map(|c| json!({ "$ref": format!("{SHARED_URI}#/$defs/{c}") }));
-        let schema = match (&r.require_c, check_ref) {
-            (Some(s), Some(c)) => Some(json!({ "allOf": [s, c] })),
-            (Some(s), None) => Some(s.clone()),
-            (None, Some(c)) => Some(c),
-            (None, None) => None,
+        let mut parts: Vec<Value> = r.require_c.iter().cloned().collect();
+        for (c, w) in r.check.iter().zip(&r.check_when) {
+            let rf = json!({ "$ref": format!("{SHARED_URI}#/$defs/{c}") });
+            parts.push(match w {
+                Some(w) => json!({ "if": w, "then": rf }),
+                None => rf,
+            });
+        }
+        let schema = match parts.len() {
+            0 => None,
+            1 => parts.pop(),
+            _ => Some(json!({ "allOf": parts })),
         };
         let (require, require_schema) = match schema {
             Some(s) => {

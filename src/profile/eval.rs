@@ -33,6 +33,13 @@ pub struct ManifestSource<'a> {
     pub locate: &'a dyn Fn(&str) -> Span,
 }
 
+/// A selected profile with its compiled rules.
+type Active<'a> = (
+    usize,
+    &'a Profile,
+    std::sync::Arc<Result<CompiledProfile, String>>,
+);
+
 /// One located failure of a rule.
 struct Failure {
     pointer: String,
@@ -40,16 +47,31 @@ struct Failure {
     notes: Vec<String>,
 }
 
+/// Inputs besides the manifest that some rules read.
+#[derive(Debug, Clone, Default)]
+pub struct Extra<'a> {
+    /// The last deposited manifest with the same `blueprint.id`, when known;
+    /// it feeds `global.diff` and item `diff`.
+    pub previous: Option<&'a Value>,
+    /// Deviations of a shipped device from this blueprint (diff mode), each
+    /// `{at, class, …}`; they become `global.deviations`.
+    pub deviations: Option<Vec<Value>>,
+}
+
 /// Evaluates `lib`'s selected profiles against `manifest`.
 pub fn evaluate_value(
     lib: &ProfileLibrary,
     selection: &Selection,
     manifest: &Value,
+    extra: &Extra,
     src: &ManifestSource,
     as_of: Date,
 ) -> Evaluation {
     let mut out = Evaluation::default();
-    let view = derived::derive(manifest, &lib.refs, as_of);
+    let mut view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
+    if let (Some(d), Some(g)) = (&extra.deviations, view.global.as_object_mut()) {
+        g.insert("deviations".into(), Value::Array(d.clone()));
+    }
     let mut m = manifest.clone();
     derived::normalize_manifest(&mut m);
     let mut elements = view.elements;
@@ -59,11 +81,7 @@ pub fn evaluate_value(
     let mut doc = Value::Object(wrapper);
 
     // Selection and scope (engine.md §4.1: compile only matching profiles).
-    let mut active: Vec<(
-        usize,
-        &Profile,
-        std::sync::Arc<Result<CompiledProfile, String>>,
-    )> = Vec::new();
+    let mut active: Vec<Active> = Vec::new();
     for (pi, p) in lib.profiles.iter().enumerate() {
         let chosen = match selection {
             Selection::Auto => match compile::scope(p, &lib.registry, as_of) {
@@ -281,8 +299,7 @@ fn collect(
 ) {
     for e in v.iter_errors(doc) {
         let ptrs = map_error(&e, doc, elem, r);
-        let message =
-            describe(lib, schema, e.evaluation_path().as_str()).unwrap_or_else(|| r.title.clone());
+        let message = describe_error(lib, schema, &e).unwrap_or_else(|| r.title.clone());
         let notes = alternatives(lib, schema, &e, doc, elem, r);
         for p in ptrs {
             out.push(Failure {
@@ -314,8 +331,7 @@ fn alternatives(
         let parts: Vec<String> = alt
             .iter()
             .map(|x| {
-                let msg = describe(lib, schema, x.evaluation_path().as_str())
-                    .unwrap_or_else(|| x.to_string());
+                let msg = describe_error(lib, schema, x).unwrap_or_else(|| x.to_string());
                 let at = map_error(x, doc, elem, r)
                     .into_iter()
                     .next()
@@ -506,7 +522,7 @@ fn diagnostic(
             rule: r.id.clone(),
             citation: r.citation.clone(),
             hint: r.hint.clone(),
-            group: r.check.clone(),
+            group: (!r.check.is_empty()).then(|| r.check.join(", ")),
             not_in_force_until: not_in_force,
         }),
     }

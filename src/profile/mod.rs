@@ -14,7 +14,7 @@ mod model;
 mod native;
 mod sugar;
 
-pub use eval::{Evaluation, ManifestSource, evaluate_value};
+pub use eval::{Evaluation, Extra, ManifestSource, evaluate_value};
 pub use model::{Check, EffectiveFrom, Group, Profile, Rule, Shared};
 pub use native::NATIVES;
 
@@ -68,12 +68,25 @@ pub fn evaluate(
     doc: &Document,
     as_of: Date,
 ) -> Evaluation {
+    evaluate_with(lib, selection, doc, &Extra::default(), as_of)
+}
+
+/// [`evaluate`] with the previous deposit of the same `blueprint.id` and/or
+/// the deviations of a shipped device, so that rules over `global.diff`,
+/// item `diff` and `global.deviations` can fire.
+pub fn evaluate_with(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    doc: &Document,
+    extra: &Extra,
+    as_of: Date,
+) -> Evaluation {
     let locate = |p: &str| doc.spans.locate(p);
     let src = ManifestSource {
         file: doc.file,
         locate: &locate,
     };
-    evaluate_value(lib, selection, &doc.value, &src, as_of)
+    evaluate_value(lib, selection, &doc.value, extra, &src, as_of)
 }
 
 impl std::fmt::Debug for ProfileLibrary {

@@ -76,8 +76,8 @@ pub struct Rule {
     pub when: Option<Value>,
     /// `require` as written, for `explain`.
     pub require: Option<Value>,
-    /// Shared `[[check]]` ANDed with `require`.
-    pub check: Option<String>,
+    /// Shared `[[check]]`s ANDed with `require` (catalog §6.1).
+    pub check: Vec<String>,
     /// Fallback manifest pointer.
     pub point_at: Option<String>,
     /// Registered native check.
@@ -86,6 +86,8 @@ pub struct Rule {
     pub span: Span,
     pub(crate) when_c: Cond,
     pub(crate) require_c: Option<Value>,
+    /// Per entry of `check`: the condition under which it applies.
+    pub(crate) check_when: Vec<Option<Value>>,
 }
 
 /// A `[[group]]` guard shared by several rules (engine.md §4.2).
@@ -122,7 +124,6 @@ pub struct Profile {
     pub(crate) scope: Option<Cond>,
     pub(crate) severity_unless: Option<Cond>,
     pub(crate) defs: Map<String, Value>,
-    pub(crate) manifest_paths: Vec<ManifestPath>,
     pub(crate) compiled: CompiledCache,
 }
 
@@ -565,8 +566,23 @@ pub(crate) fn load_profile(
                 _ => {}
             }
         }
-        let check = sv(pr, "check");
-        if let Some(c) = &check {
+        // `check` = "EQ-X" | ["EQ-X", { id = "EQ-Y", when = {...} }, ...]
+        let check_entries: Vec<(String, Option<&Spanned<DeValue>>)> =
+            match rt.get("check").map(|c| c.get_ref()) {
+                Some(DeValue::String(c)) => vec![(c.to_string(), None)],
+                Some(DeValue::Array(a)) => a
+                    .iter()
+                    .filter_map(|x| match x.get_ref() {
+                        DeValue::String(c) => Some((c.to_string(), None)),
+                        DeValue::Table(t) => {
+                            Some((t.get("id")?.get_ref().as_str()?.to_string(), t.get("when")))
+                        }
+                        _ => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+        for (c, _) in &check_entries {
             match ctx.shared.and_then(|sh| sh.checks.get(c)) {
                 None => diags.push(label_err(file, "bad-ref", span.clone(), format!("no shared [[check]] `{c}` in urn:blueprint:shared"))),
                 Some(ch) if ch.for_each.is_some() && ch.for_each != for_each => diags.push(label_err(
@@ -620,7 +636,12 @@ pub(crate) fn load_profile(
         };
         let when_c = rt.get("when").map(|w| cond(&mut s_, w)).unwrap_or_default();
         let require_c = rt.get("require").map(|w| s_.schema(w, &Cursor::Root, true));
-        if require_c.is_none() && check.is_none() && native.is_none() && rt.get("when").is_none() {
+        let check_when: Vec<Option<Value>> = check_entries
+            .iter()
+            .map(|(_, w)| w.map(|w| s_.schema(w, &Cursor::Root, false)))
+            .collect();
+        let check: Vec<String> = check_entries.into_iter().map(|(c, _)| c).collect();
+        if require_c.is_none() && check.is_empty() && native.is_none() && rt.get("when").is_none() {
             diags.push(label_err(
                 file,
                 "shape",
@@ -648,6 +669,7 @@ pub(crate) fn load_profile(
             span,
             when_c,
             require_c,
+            check_when,
         });
     }
     diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));
@@ -667,7 +689,6 @@ pub(crate) fn load_profile(
         scope,
         severity_unless,
         defs,
-        manifest_paths: mp,
         compiled: CompiledCache::default(),
     })
 }

@@ -2,15 +2,15 @@
 //! condition into plain JSON Schema 2020-12:
 //!
 //! - **path sugar**: a key starting with `/` is a JSON pointer into the
-//!   evaluation document; it desugars to nested `type: object` + `required`
-//!   + `properties`, so the path is *required* (absent ⇒ a `when` is false, a
-//!   `require` fails; under `not` it reads "absent or not …");
+//!   evaluation document; it desugars to nested `type: object`, `required`
+//!   and `properties`, so the path is *required* (absent ⇒ a `when` is
+//!   false, a `require` fails; under `not` it reads "absent or not …");
 //! - **strict typing**: a type-specific keyword without `type` gets one
 //!   (`{minimum = 3}` would otherwise accept `null` and `"1"`);
 //! - **keyword whitelist**: an unknown keyword (`cosnt`) is a load error;
 //! - **path checking**: every `/derived`, `/global` path against
 //!   `schemas/derived.v1.schema.json` (manifest paths are recorded and
-//!   checked against the manifest schema by [`super::ProfileLibrary::check_manifest_paths`]);
+//!   checked against the manifest schema once the whole file is read);
 //! - **quoted dates only**: a TOML datetime anywhere is a load error.
 
 use crate::diag::Diagnostic;
@@ -244,12 +244,7 @@ impl Sugar<'_> {
                         matches!(segs.first().map(String::as_str), Some("derived" | "global"))
                             && *cursor == Cursor::Root;
                     let s = self.schema(v, &inner_cursor, assertion);
-                    if assertion
-                        && derivedish
-                        && s.as_object().is_some_and(|o| {
-                            !o.contains_key("description") && !o.contains_key("$ref")
-                        })
-                    {
+                    if assertion && derivedish && !has_description(&s) {
                         self.err(
                             "missing-description",
                             k.span(),
@@ -509,6 +504,20 @@ impl Sugar<'_> {
     }
 }
 
+/// Does `s` say what it asserts: a `description` (or a `$ref`, whose target
+/// carries one) anywhere inside it?
+fn has_description(s: &Value) -> bool {
+    match s {
+        Value::Object(o) => {
+            o.contains_key("description")
+                || o.contains_key("$ref")
+                || o.values().any(has_description)
+        }
+        Value::Array(a) => a.iter().any(has_description),
+        _ => false,
+    }
+}
+
 /// Builds nested `type: object` + `required` + `properties` for path keys
 /// (engine.md §2 "path sugar"), sharing common prefixes.
 fn render_paths(paths: Vec<(Vec<String>, Value)>) -> Value {
@@ -559,70 +568,79 @@ fn render_paths(paths: Vec<(Vec<String>, Value)>) -> Value {
 /// Returns the first segment that does not resolve. Objects are only closed
 /// when they say `additionalProperties: false`.
 pub(crate) fn schema_path(root: &Value, node: &Value, segs: &[String]) -> Result<(), String> {
-    fn step<'a>(root: &'a Value, node: &'a Value, seg: &str, depth: u32) -> Option<Vec<&'a Value>> {
+    /// Children of `node` named `seg`; the flag marks nodes reached through
+    /// a branch (`allOf`, `then`, …): those only constrain, so an open
+    /// object there never makes an unknown name valid.
+    fn step<'a>(
+        root: &'a Value,
+        node: &'a Value,
+        seg: &str,
+        depth: u32,
+        branch: bool,
+    ) -> Vec<(&'a Value, bool)> {
+        const ANY: &Value = &Value::Bool(true);
+        let mut out = Vec::new();
         if depth > 32 {
-            return None;
+            return out;
         }
         let Some(o) = node.as_object() else {
-            // `true` or a non-object: anything below.
-            return Some(vec![&Value::Bool(true)]);
+            if node == ANY && !branch {
+                out.push((ANY, false));
+            }
+            return out;
         };
-        let mut out = Vec::new();
         if let Some(r) = o.get("$ref").and_then(Value::as_str) {
-            if let Some(p) = r.strip_prefix('#') {
-                if let Some(t) = root.pointer(p) {
-                    out.extend(step(root, t, seg, depth + 1).unwrap_or_default());
-                }
-            } else {
-                return Some(vec![&Value::Bool(true)]);
+            match r.strip_prefix('#').and_then(|p| root.pointer(p)) {
+                Some(t) => out.extend(step(root, t, seg, depth + 1, branch)),
+                None => out.push((ANY, branch)),
             }
         }
         for k in ["allOf", "anyOf", "oneOf"] {
             for b in o.get(k).and_then(Value::as_array).into_iter().flatten() {
-                out.extend(step(root, b, seg, depth + 1).unwrap_or_default());
+                out.extend(step(root, b, seg, depth + 1, true));
             }
         }
         for k in ["then", "else"] {
             if let Some(b) = o.get(k) {
-                out.extend(step(root, b, seg, depth + 1).unwrap_or_default());
+                out.extend(step(root, b, seg, depth + 1, true));
             }
         }
         let is_index = seg == "*" || seg.parse::<usize>().is_ok();
         let ty = o.get("type").and_then(Value::as_str);
         if is_index {
             match o.get("items") {
-                Some(i) => out.push(i),
-                None if ty == Some("array") => out.push(&Value::Bool(true)),
+                Some(i) => out.push((i, branch)),
+                None if ty == Some("array") && !branch => out.push((ANY, false)),
                 None => {}
             }
         }
         if let Some(p) = o.get("properties").and_then(|p| p.get(seg)) {
-            out.push(p);
+            out.push((p, branch));
         }
-        if o.contains_key("patternProperties") {
-            out.push(&Value::Bool(true));
+        if o.contains_key("patternProperties") && !branch {
+            out.push((ANY, false));
         }
         let not_object =
             ty.is_some_and(|t| t != "object") || o.contains_key("enum") || o.contains_key("const");
         match o.get("additionalProperties") {
             Some(Value::Bool(false)) => {}
-            Some(a @ Value::Object(_)) => out.push(a),
+            Some(a @ Value::Object(_)) => out.push((a, branch)),
+            Some(Value::Bool(true)) => out.push((ANY, false)),
             _ => {
                 let closed = o.get("unevaluatedProperties") == Some(&Value::Bool(false));
-                if !closed && !not_object && !(is_index && o.contains_key("properties")) {
-                    out.push(&Value::Bool(true));
+                let indexed_object = is_index && o.contains_key("properties");
+                if !(branch || closed || not_object || indexed_object) {
+                    out.push((ANY, false));
                 }
             }
         }
-        if out.is_empty() { None } else { Some(out) }
+        out
     }
-    let mut frontier = vec![node];
+    let mut frontier: Vec<(&Value, bool)> = vec![(node, false)];
     for seg in segs {
         let mut next = Vec::new();
-        for n in &frontier {
-            if let Some(v) = step(root, n, seg, 0) {
-                next.extend(v);
-            }
+        for (n, b) in &frontier {
+            next.extend(step(root, n, seg, 0, *b));
         }
         if next.is_empty() {
             return Err(seg.clone());
@@ -669,4 +687,52 @@ fn distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn manifest_schema() -> Value {
+        serde_json::from_str(crate::schema::MANIFEST_SCHEMA).unwrap_or(Value::Null)
+    }
+
+    fn segs(p: &str) -> Vec<String> {
+        pointer_segments(p)
+    }
+
+    #[test]
+    fn manifest_paths_resolve_through_items_refs_and_branches() {
+        let s = manifest_schema();
+        assert_eq!(
+            schema_path(&s, &s, &segs("/network_endpoints/*/tls/min_version")),
+            Ok(())
+        );
+        assert_eq!(
+            schema_path(&s, &s, &segs("/network_endpoints/*/tls/min_verison")),
+            Err("min_verison".into())
+        );
+        assert_eq!(
+            schema_path(&s, &s, &segs("/data_items/*/consent/kind")),
+            Ok(())
+        );
+        assert_eq!(
+            schema_path(&s, &s, &segs("/securty")),
+            Err("securty".into())
+        );
+    }
+
+    #[test]
+    fn render_paths_shares_prefixes() {
+        let v = render_paths(vec![
+            (segs("/item/a/b"), json!({"const": 1})),
+            (segs("/item/a/c"), json!({"const": 2})),
+        ]);
+        assert_eq!(
+            v,
+            json!({"type": "object", "required": ["item"], "properties": {"item":
+                {"type": "object", "required": ["a"], "properties": {"a":
+                    {"type": "object", "required": ["b", "c"], "properties": {"b": {"const": 1}, "c": {"const": 2}}}}}}})
+        );
+    }
 }

@@ -126,12 +126,24 @@ require = { "/manifest/security/vuln_disclosure/ack_days" = { minimum = 3 } }
         file: blueprint::source::FileId(0),
         locate: &src_locate,
     };
-    let e =
-        blueprint::profile::evaluate_value(&lib, &Selection::Auto, &m, &src, date!(2026 - 11 - 26));
+    let e = blueprint::profile::evaluate_value(
+        &lib,
+        &Selection::Auto,
+        &m,
+        &blueprint::profile::Extra::default(),
+        &src,
+        date!(2026 - 11 - 26),
+    );
     assert_eq!(of(&e, "test.min").len(), 1, "{:#?}", e.diagnostics);
     m["security"]["vuln_disclosure"]["ack_days"] = json!(30);
-    let e =
-        blueprint::profile::evaluate_value(&lib, &Selection::Auto, &m, &src, date!(2026 - 11 - 26));
+    let e = blueprint::profile::evaluate_value(
+        &lib,
+        &Selection::Auto,
+        &m,
+        &blueprint::profile::Extra::default(),
+        &src,
+        date!(2026 - 11 - 26),
+    );
     assert!(of(&e, "test.min").is_empty());
 }
 

@@ -2,5 +2,6 @@
 
 mod cli;
 mod engine;
+mod profile_cases;
 mod schema;
 mod util;
