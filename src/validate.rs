@@ -124,3 +124,28 @@ fn rank(s: Severity) -> u8 {
         Severity::Info => 0,
     }
 }
+
+/// Validates one manifest and, when nothing at error level was found, also
+/// returns it as the only type signing accepts. The report is returned
+/// either way, for rendering.
+pub fn validate_for_signing(
+    map: &mut SourceMap,
+    name: &str,
+    bytes: &[u8],
+    options: &ValidateOptions,
+) -> (FileReport, Option<crate::validated::ValidatedManifest>) {
+    let report = validate_bytes(map, name, bytes, options);
+    let validated = match (&report.document, options.schema_only) {
+        (Some(doc), false) => crate::validated::ValidatedManifest::new_unchecked_by_validator(
+            doc.value.clone(),
+            crate::statement::ValidationSummary {
+                profiles: report.profiles.clone(),
+                as_of: options.as_of.to_string(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                counts: report.counts,
+            },
+        ),
+        _ => None,
+    };
+    (report, validated)
+}

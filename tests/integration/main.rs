@@ -1,6 +1,7 @@
 //! The one integration-test binary (one link step for every test).
 
 mod cli;
+mod crypto;
 mod engine;
 mod profile_cases;
 mod schema;
