@@ -3,7 +3,10 @@
 //! operational error.
 
 mod canon;
+mod diff;
 mod keygen;
+mod mud;
+mod observe;
 mod output;
 mod render;
 mod schema_cmd;
@@ -69,6 +72,13 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Verify a signed envelope against trusted public keys.
     Verify(verify::VerifyArgs),
+    /// Diff a blueprint against a newer blueprint or against evidence from a shipped device.
+    Diff(diff::DiffArgs),
+    /// Turn a traffic capture or a firmware SBOM into an observation file.
+    #[command(subcommand)]
+    Observe(observe::ObserveCommand),
+    /// Export the declared endpoints as an RFC 8520 MUD file.
+    Mud(mud::MudArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -93,6 +103,9 @@ pub fn main() -> ExitCode {
         Command::Keygen(args) => keygen::run(args),
         Command::Sign(args) => sign::run(args, cli.color),
         Command::Verify(args) => verify::run(args, cli.color),
+        Command::Diff(args) => diff::run(args),
+        Command::Observe(cmd) => observe::run(cmd),
+        Command::Mud(args) => mud::run(args),
     };
     ExitCode::from(code)
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod crypto;
+mod diff;
 mod engine;
 mod profile_cases;
 mod schema;
