@@ -214,12 +214,11 @@ fn blocks_with_code(out: &str, code: &str) -> String {
         let starts = ["error[", "warning[", "note["]
             .iter()
             .any(|p| line.starts_with(p));
-        if starts || (current.is_some() && line.is_empty()) {
-            if let Some(block) = current.take()
-                && block[0].contains(&head)
-            {
-                kept.push(block.join("\n"));
-            }
+        if (starts || (current.is_some() && line.is_empty()))
+            && let Some(block) = current.take()
+            && block[0].contains(&head)
+        {
+            kept.push(block.join("\n"));
         }
         if starts {
             current = Some(vec![line]);
