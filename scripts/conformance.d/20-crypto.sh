@@ -42,8 +42,14 @@ check "ed25519/wycheproof 0 mismatches (tests, mismatches: $crypto_wp)" \
 
 # --- OpenSSL interoperability ----------------------------------------------
 if command -v openssl >/dev/null && command -v python3 >/dev/null; then
+    # The smallest manifest the schema accepts (catalog §3.8 presence rules).
     cat >"$crypto_dir/m.toml" <<'TOML'
 format = "blueprint/v1"
+markets = ["DE"]
+sensors = []
+data_items = []
+recipients = []
+network_endpoints = []
 
 [blueprint]
 id = "acme-cam"
@@ -54,6 +60,22 @@ legal_name = "Acme GmbH"
 
 [device]
 model = "Cam 1"
+
+[security]
+authentication = {}
+update = {}
+support_period = {}
+vuln_disclosure = {}
+open_ports = []
+debug_interfaces = []
+remote_access_channels = []
+accounts = []
+
+[user_rights]
+
+[transparency.privacy_notice]
+
+[incident_response.authority_hours]
 TOML
     # An OpenSSL key signs through `blueprint sign`.
     (umask 077 && openssl genpkey -algorithm ed25519 -out "$crypto_dir/ossl.key" 2>/dev/null)

@@ -3,8 +3,12 @@
 //! operational error.
 
 mod canon;
+mod diff;
 mod keygen;
+mod mud;
+mod observe;
 mod output;
+mod profiles;
 mod render;
 mod schema_cmd;
 mod sign;
@@ -57,6 +61,11 @@ pub enum ColorChoice {
 pub enum Command {
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
+    /// List and show the privacy profiles.
+    #[command(subcommand)]
+    Profiles(profiles::ProfilesCommand),
+    /// Explain one rule: citation, when it applies, what it requires, how to fix.
+    Explain(profiles::ExplainArgs),
     /// Print the JSON Schema of manifests (for editors and other tools).
     Schema(schema_cmd::SchemaArgs),
     /// Print the RFC 8785 canonical bytes of a TOML or JSON document.
@@ -69,6 +78,13 @@ pub enum Command {
     Sign(sign::SignArgs),
     /// Verify a signed envelope against trusted public keys.
     Verify(verify::VerifyArgs),
+    /// Diff a blueprint against a newer blueprint or against evidence from a shipped device.
+    Diff(diff::DiffArgs),
+    /// Turn a traffic capture or a firmware SBOM into an observation file.
+    #[command(subcommand)]
+    Observe(observe::ObserveCommand),
+    /// Export the declared endpoints as an RFC 8520 MUD file.
+    Mud(mud::MudArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -88,11 +104,16 @@ pub fn main() -> ExitCode {
     let code = match &cli.command {
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::Profiles(cmd) => profiles::run(cmd),
+        Command::Explain(args) => profiles::explain(args),
         Command::Canon(args) => canon::run_canon(args, cli.color),
         Command::Hash(args) => canon::run_hash(args, cli.color),
         Command::Keygen(args) => keygen::run(args),
         Command::Sign(args) => sign::run(args, cli.color),
         Command::Verify(args) => verify::run(args, cli.color),
+        Command::Diff(args) => diff::run(args),
+        Command::Observe(cmd) => observe::run(cmd),
+        Command::Mud(args) => mud::run(args),
     };
     ExitCode::from(code)
 }

@@ -10,6 +10,7 @@ use blueprint::canon;
 use blueprint::document::Limits;
 use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES};
 use blueprint::keys::SigningKeyFile;
+use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
 use blueprint::statement::{self, PAYLOAD_TYPE};
 use blueprint::validate::{ValidateOptions, validate_for_signing};
@@ -55,6 +56,7 @@ fn sign(args: &SignArgs, color: ColorChoice) -> Result<(), u8> {
         schema_only: false,
         as_of: args.as_of.unwrap_or_else(today),
         limits: Limits::default(),
+        selection: Selection::Auto,
     };
     let envelope = if let Some(env_path) = &args.append {
         let mut envelope = read_envelope(env_path)?;
@@ -96,7 +98,8 @@ fn validated(
     color: ColorChoice,
 ) -> Result<ValidatedManifest, u8> {
     let mut map = SourceMap::new();
-    let (report, validated) = validate_for_signing(&mut map, name, bytes, options);
+    let library = super::profiles::builtin_library(&mut map)?;
+    let (report, validated) = validate_for_signing(&mut map, &library, name, bytes, options);
     print_diagnostics(&map, &report.diagnostics, color);
     validated.ok_or_else(|| {
         output::error(&format!(

@@ -2,5 +2,8 @@
 
 mod cli;
 mod crypto;
+mod diff;
+mod engine;
+mod profile_cases;
 mod schema;
 mod util;

@@ -1,0 +1,529 @@
+//! The evaluation loop of engine.md §1: one wrapper document, elements moved
+//! in and out (no per-rule or per-element copies), `is_valid` first and
+//! `iter_errors` only for rules that fired, error paths mapped back to the
+//! manifest through `at`/`mirror`, `description` messages, `anyOf`
+//! alternatives, dedupe, `effective_from` gating and `severity_unless`.
+
+use super::compile::{self, CompiledProfile, SHARED_URI};
+use super::model::{Profile, Rule};
+use super::{ProfileLibrary, Selection, native};
+use crate::derived::{self, fmt_date};
+use crate::diag::{Diagnostic, Label, RuleRef, Severity};
+use crate::source::{FileId, Span};
+use jsonschema::error::ValidationErrorKind;
+use jsonschema::{ValidationError, Validator};
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashSet};
+use time::Date;
+
+/// Result of evaluating the profiles against one manifest.
+#[derive(Debug, Clone, Default)]
+pub struct Evaluation {
+    /// Ids of the profiles evaluated.
+    pub profiles_applied: Vec<String>,
+    /// Findings (and profile problems) in profile and rule order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Where the manifest lives, for labels.
+pub struct ManifestSource<'a> {
+    /// The manifest file.
+    pub file: FileId,
+    /// Byte span of the value at a manifest pointer (nearest existing ancestor).
+    pub locate: &'a dyn Fn(&str) -> Span,
+}
+
+/// A selected profile with its compiled rules.
+type Active<'a> = (
+    usize,
+    &'a Profile,
+    std::sync::Arc<Result<CompiledProfile, String>>,
+);
+
+/// One located failure of a rule.
+struct Failure {
+    pointer: String,
+    message: String,
+    notes: Vec<String>,
+}
+
+/// Inputs besides the manifest that some rules read.
+#[derive(Debug, Clone, Default)]
+pub struct Extra<'a> {
+    /// The last deposited manifest with the same `blueprint.id`, when known;
+    /// it feeds `global.diff` and item `diff`.
+    pub previous: Option<&'a Value>,
+    /// Deviations of a shipped device from this blueprint (diff mode), each
+    /// `{at, class, …}`; they become `global.deviations`.
+    pub deviations: Option<Vec<Value>>,
+}
+
+/// Evaluates `lib`'s selected profiles against `manifest`.
+pub fn evaluate_value(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    manifest: &Value,
+    extra: &Extra,
+    src: &ManifestSource,
+    as_of: Date,
+) -> Evaluation {
+    let mut out = Evaluation::default();
+    let mut view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
+    if let (Some(d), Some(g)) = (&extra.deviations, view.global.as_object_mut()) {
+        g.insert("deviations".into(), Value::Array(d.clone()));
+    }
+    let mut m = manifest.clone();
+    derived::normalize_manifest(&mut m);
+    let mut elements = view.elements;
+    let mut wrapper = Map::new();
+    wrapper.insert("manifest".into(), m);
+    wrapper.insert("global".into(), view.global);
+    let mut doc = Value::Object(wrapper);
+
+    // Selection and scope (engine.md §4.1: compile only matching profiles).
+    let mut active: Vec<Active> = Vec::new();
+    for (pi, p) in lib.profiles.iter().enumerate() {
+        let chosen = match selection {
+            Selection::Auto => match compile::scope(p, &lib.registry, as_of) {
+                Ok(s) => s.holds(&doc),
+                Err(e) => {
+                    out.diagnostics.push(compile_error(p, &e));
+                    false
+                }
+            },
+            Selection::Explicit(ids) => ids.iter().any(|i| i == &p.id),
+        };
+        if !chosen {
+            continue;
+        }
+        let c = compile::profile(p, &lib.registry, as_of);
+        if let Err(e) = c.as_ref() {
+            out.diagnostics.push(compile_error(p, e));
+            continue;
+        }
+        out.profiles_applied.push(p.id.clone());
+        active.push((pi, p, c));
+    }
+    if let Selection::Explicit(ids) = selection {
+        for id in ids {
+            if !lib.profiles.iter().any(|p| &p.id == id) {
+                out.diagnostics.push(Diagnostic::error(
+                    "profile/unknown",
+                    format!("no profile with id `{id}`"),
+                ));
+            }
+        }
+    }
+
+    // Findings keyed by (profile order, rule order) so output is stable.
+    let mut found: BTreeMap<(usize, usize), Vec<Failure>> = BTreeMap::new();
+    let mut severity_capped: Vec<bool> = Vec::new();
+    for (_, p, c) in &active {
+        let cp = c.as_ref().as_ref().ok();
+        let capped = match cp.and_then(|c| c.severity_unless.as_ref()) {
+            Some(su) => !su.holds(&doc),
+            None => false,
+        };
+        let _ = p;
+        severity_capped.push(capped);
+    }
+
+    // Root rules.
+    for (ai, (_, p, c)) in active.iter().enumerate() {
+        let Ok(cp) = c.as_ref() else { continue };
+        for (ri, r) in p.rules.iter().enumerate() {
+            if r.for_each.is_none() {
+                run_rule(lib, r, &cp.rules[ri], &doc, None, (ai, ri), &mut found);
+            }
+        }
+    }
+
+    // Element rules, grouped by for_each so each element is moved in once.
+    let mut for_eaches: Vec<&str> = Vec::new();
+    for (_, p, _) in &active {
+        for r in &p.rules {
+            if let Some(fe) = r.for_each.as_deref() {
+                if !for_eaches.contains(&fe) {
+                    for_eaches.push(fe);
+                }
+            }
+        }
+    }
+    for fe in for_eaches {
+        let ptrs = expand_for_each(&doc["manifest"], fe);
+        for ptr in ptrs {
+            let mptr = format!("/manifest{ptr}");
+            let Some(slot) = doc.pointer_mut(&mptr) else {
+                continue;
+            };
+            let item = std::mem::take(slot);
+            let facts = elements.remove(&ptr).unwrap_or(Value::Object(Map::new()));
+            if let Value::Object(w) = &mut doc {
+                w.insert("item".into(), item);
+                w.insert("derived".into(), facts);
+            }
+            for (ai, (_, p, c)) in active.iter().enumerate() {
+                let Ok(cp) = c.as_ref() else { continue };
+                let mut guard: Vec<Option<bool>> = vec![None; p.groups.len()];
+                for (ri, r) in p.rules.iter().enumerate() {
+                    if r.for_each.as_deref() != Some(fe) {
+                        continue;
+                    }
+                    if let Some(g) = &r.group {
+                        if let Some(gi) = p.groups.iter().position(|x| &x.id == g) {
+                            let ok = *guard[gi].get_or_insert_with(|| cp.groups[gi].holds(&doc));
+                            if !ok {
+                                continue;
+                            }
+                        }
+                    }
+                    run_rule(
+                        lib,
+                        r,
+                        &cp.rules[ri],
+                        &doc,
+                        Some(&ptr),
+                        (ai, ri),
+                        &mut found,
+                    );
+                }
+            }
+            // Move the element back.
+            if let Value::Object(w) = &mut doc {
+                let item = w.remove("item").unwrap_or(Value::Null);
+                if let Some(facts) = w.remove("derived") {
+                    elements.insert(ptr.clone(), facts);
+                }
+                if let Some(slot) = doc.pointer_mut(&mptr) {
+                    *slot = item;
+                }
+            }
+        }
+    }
+
+    // Diagnostics, deduplicated by (rule, pointer, message).
+    let mut seen: HashSet<(String, String, String)> = HashSet::new();
+    for ((ai, ri), fails) in found {
+        let (_, p, _) = &active[ai];
+        let r = &p.rules[ri];
+        for f in fails {
+            if !seen.insert((r.id.clone(), f.pointer.clone(), f.message.clone())) {
+                continue;
+            }
+            out.diagnostics
+                .push(diagnostic(p, r, f, src, as_of, severity_capped[ai]));
+        }
+    }
+    out
+}
+
+fn compile_error(p: &Profile, e: &str) -> Diagnostic {
+    Diagnostic::error("profile-load/compile", format!("profile {}: {e}", p.id))
+}
+
+/// Element pointers of a `for_each` (with `*` wildcards) in the manifest.
+pub(crate) fn expand_for_each(m: &Value, fe: &str) -> Vec<String> {
+    let mut cur = vec![(String::new(), m)];
+    let segs = super::sugar::pointer_segments(fe);
+    for seg in &segs {
+        let mut next = Vec::new();
+        for (p, v) in cur {
+            if seg == "*" {
+                if let Some(a) = v.as_array() {
+                    for (i, x) in a.iter().enumerate() {
+                        next.push((format!("{p}/{i}"), x));
+                    }
+                }
+            } else if let Some(x) = v.get(seg.as_str()) {
+                next.push((format!("{p}/{}", escape(seg)), x));
+            }
+        }
+        cur = next;
+    }
+    let mut out = Vec::new();
+    for (p, v) in cur {
+        if let Some(a) = v.as_array() {
+            for i in 0..a.len() {
+                out.push(format!("{p}/{i}"));
+            }
+        }
+    }
+    out
+}
+
+fn escape(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_rule(
+    lib: &ProfileLibrary,
+    r: &Rule,
+    cr: &compile::CompiledRule,
+    doc: &Value,
+    elem: Option<&str>,
+    key: (usize, usize),
+    found: &mut BTreeMap<(usize, usize), Vec<Failure>>,
+) {
+    if !cr.when.holds(doc) {
+        return;
+    }
+    let mut fails = Vec::new();
+    if let Some(n) = &r.native {
+        for (pointer, message) in native::run(n, doc, &lib.refs) {
+            fails.push(Failure {
+                pointer,
+                message,
+                notes: Vec::new(),
+            });
+        }
+    }
+    if let Some(v) = &cr.require {
+        if !v.is_valid(doc) {
+            collect(lib, r, v, &cr.require_schema, doc, elem, &mut fails);
+        }
+    }
+    if !fails.is_empty() {
+        found.entry(key).or_default().extend(fails);
+    }
+}
+
+fn collect(
+    lib: &ProfileLibrary,
+    r: &Rule,
+    v: &Validator,
+    schema: &Value,
+    doc: &Value,
+    elem: Option<&str>,
+    out: &mut Vec<Failure>,
+) {
+    for e in v.iter_errors(doc) {
+        let ptrs = map_error(&e, doc, elem, r);
+        let message = describe_error(lib, schema, &e).unwrap_or_else(|| r.title.clone());
+        let notes = alternatives(lib, schema, &e, doc, elem, r);
+        for p in ptrs {
+            out.push(Failure {
+                pointer: p,
+                message: message.clone(),
+                notes: notes.clone(),
+            });
+        }
+    }
+}
+
+/// For `anyOf`/`oneOf` failures: what each alternative lacked.
+fn alternatives(
+    lib: &ProfileLibrary,
+    schema: &Value,
+    e: &ValidationError,
+    doc: &Value,
+    elem: Option<&str>,
+    r: &Rule,
+) -> Vec<String> {
+    let ctx = match e.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+        }
+        _ => return Vec::new(),
+    };
+    let mut notes = Vec::new();
+    for (i, alt) in ctx.iter().enumerate() {
+        let parts: Vec<String> = alt
+            .iter()
+            .map(|x| {
+                let msg = describe_error(lib, schema, x).unwrap_or_else(|| x.to_string());
+                let at = map_error(x, doc, elem, r)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
+                format!("{msg} (at {})", if at.is_empty() { "/" } else { &at })
+            })
+            .collect();
+        notes.push(format!("alternative {}: {}", i + 1, parts.join("; ")));
+    }
+    notes
+}
+
+/// The nearest `description` on the evaluation path, following `$ref` into
+/// profile defs and the shared library.
+fn describe_error(lib: &ProfileLibrary, schema: &Value, e: &ValidationError) -> Option<String> {
+    let path = e.evaluation_path().as_str();
+    // A missing property: its own schema (not on the path) says what it is for.
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        if let (Some(p), Some(base)) = (property.as_str(), path.strip_suffix("/required")) {
+            let alt = format!("{base}/properties/{}", escape(p));
+            if let Some(d) = describe(lib, schema, &alt) {
+                return Some(d);
+            }
+        }
+    }
+    describe(lib, schema, path)
+}
+
+fn describe(lib: &ProfileLibrary, schema: &Value, eval_path: &str) -> Option<String> {
+    let mut root = schema;
+    let mut node = schema;
+    let mut best: Option<&str> = node.get("description").and_then(Value::as_str);
+    for tok in super::sugar::pointer_segments(eval_path) {
+        let next = if tok == "$ref" {
+            let r = node.get("$ref").and_then(Value::as_str)?;
+            if let Some(frag) = r.strip_prefix(&format!("{SHARED_URI}#")) {
+                root = &lib.shared_doc;
+                root.pointer(frag)
+            } else if let Some(frag) = r.strip_prefix('#') {
+                root.pointer(frag)
+            } else {
+                None
+            }
+        } else {
+            match node {
+                Value::Object(o) => o.get(&tok),
+                Value::Array(a) => tok.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            }
+        };
+        let Some(n) = next else { break };
+        node = n;
+        if let Some(d) = node.get("description").and_then(Value::as_str) {
+            best = Some(d);
+        }
+    }
+    best.map(str::to_string)
+}
+
+/// Maps an error's instance path in the evaluation document back to
+/// manifest pointers (engine.md §1 rule 3).
+fn map_error(e: &ValidationError, doc: &Value, elem: Option<&str>, r: &Rule) -> Vec<String> {
+    let ip = e.instance_path().as_str().to_string();
+    let mut segs = super::sugar::pointer_segments(&ip);
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        if let Some(p) = property.as_str() {
+            segs.push(p.to_string());
+        }
+    }
+    let fallback = || -> String {
+        r.point_at
+            .clone()
+            .or_else(|| elem.map(str::to_string))
+            .unwrap_or_default()
+    };
+    let join = |base: &str, rest: &[String]| -> String {
+        let mut s = base.to_string();
+        for x in rest {
+            s.push('/');
+            s.push_str(&escape(x));
+        }
+        s
+    };
+    match segs.first().map(String::as_str) {
+        Some("item") => vec![join(elem.unwrap_or(""), &segs[1..])],
+        Some("manifest") => {
+            let p = join("", &segs[1..]);
+            if p.is_empty() {
+                vec![fallback()]
+            } else {
+                vec![p]
+            }
+        }
+        Some("derived" | "global") => {
+            let mut node = doc.get(segs[0].as_str());
+            let mut at: Option<(String, bool, usize)> = None;
+            let mut depth = 1;
+            while let Some(n) = node {
+                if let Some(a) = n.get("at").and_then(Value::as_str) {
+                    let mirror = n.get("mirror").and_then(Value::as_bool) == Some(true);
+                    at = Some((a.to_string(), mirror, depth));
+                }
+                if depth >= segs.len() {
+                    break;
+                }
+                let s = &segs[depth];
+                node = match n {
+                    Value::Object(o) => o.get(s),
+                    Value::Array(a) => s.parse::<usize>().ok().and_then(|i| a.get(i)),
+                    _ => None,
+                };
+                depth += 1;
+            }
+            // An array of located facts: one pointer per element.
+            if depth >= segs.len() {
+                if let Some(Value::Array(a)) = node {
+                    let ats: Vec<String> = a
+                        .iter()
+                        .filter_map(|x| x.get("at").and_then(Value::as_str).map(str::to_string))
+                        .collect();
+                    if !ats.is_empty() && ats.len() == a.len() {
+                        return ats;
+                    }
+                }
+            }
+            match at {
+                Some((a, true, d)) => vec![join(&a, &segs[d.min(segs.len())..])],
+                Some((a, false, _)) => {
+                    // A synthesized fact at the element root is no better than point_at.
+                    if Some(a.as_str()) == elem && r.point_at.is_some() {
+                        vec![fallback()]
+                    } else {
+                        vec![a]
+                    }
+                }
+                None => vec![fallback()],
+            }
+        }
+        _ => vec![fallback()],
+    }
+}
+
+fn diagnostic(
+    p: &Profile,
+    r: &Rule,
+    f: Failure,
+    src: &ManifestSource,
+    as_of: Date,
+    capped: bool,
+) -> Diagnostic {
+    let mut severity = r.severity;
+    let mut notes = Vec::new();
+    let mut not_in_force = None;
+    if let Some(ef) = &r.effective_from {
+        if !ef.in_force(as_of) {
+            severity = Severity::Warning;
+            not_in_force = Some(ef.label());
+            notes.push(format!(
+                "not yet in force: effective from {} (evaluated as of {}); reported as a warning",
+                ef.label(),
+                fmt_date(as_of)
+            ));
+        }
+    }
+    if capped && severity == Severity::Error {
+        severity = Severity::Warning;
+        notes.push(format!(
+            "capped at warning: the {} profile's severity_unless condition does not hold",
+            p.id
+        ));
+    }
+    notes.extend(f.notes);
+    notes.push(format!("help: {}", r.hint));
+    notes.push(format!("citation: {}", r.citation));
+    let span = (src.locate)(&f.pointer);
+    Diagnostic {
+        severity,
+        code: format!("profile/{}", r.id),
+        message: f.message.clone(),
+        pointer: Some(f.pointer),
+        labels: vec![
+            Label::primary(src.file, span, f.message),
+            Label::secondary(p.file, r.span.clone(), format!("{}: {}", r.id, r.title)),
+        ],
+        notes,
+        rule: Some(RuleRef {
+            profile: p.id.clone(),
+            rule: r.id.clone(),
+            citation: r.citation.clone(),
+            hint: r.hint.clone(),
+            group: (!r.check.is_empty()).then(|| r.check.join(", ")),
+            not_in_force_until: not_in_force,
+        }),
+    }
+}
