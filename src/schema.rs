@@ -13,6 +13,9 @@ use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
 use std::sync::OnceLock;
 
+/// `$id` of the manifest schema.
+pub const MANIFEST_SCHEMA_ID: &str = "urn:blueprint:schema:blueprint:v1";
+
 /// Text of the manifest schema (`blueprint schema` prints it).
 pub const MANIFEST_SCHEMA: &str = include_str!("../schemas/blueprint.v1.schema.json");
 

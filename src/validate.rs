@@ -5,8 +5,9 @@
 //! that passed the schema stage (rules assume the schema's shape; running
 //! them on a broken manifest would produce noise, not findings).
 
-use crate::diag::{Counts, Diagnostic, Severity};
+use crate::diag::{Counts, Diagnostic, Label, Severity};
 use crate::document::{self, Document, Format, Limits};
+use crate::manifest_refs;
 use crate::schema::SchemaChecker;
 use crate::source::{FileId, SourceMap};
 
@@ -71,6 +72,9 @@ pub fn validate_bytes(
     let profiles = Vec::new();
     if let Some(doc) = &document {
         diagnostics.extend(SchemaChecker::manifest().check(doc));
+        if !options.schema_only {
+            diagnostics.extend(reference_diagnostics(doc));
+        }
     }
     sort(&mut diagnostics);
     let counts = Counts::of(&diagnostics);
@@ -83,6 +87,23 @@ pub fn validate_bytes(
         counts,
         document,
     }
+}
+
+/// The reference resolver's problems (catalog §3.8), located in the file.
+fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
+    manifest_refs::check_references(&doc.value)
+        .into_iter()
+        .map(|p| {
+            Diagnostic::error(p.code, p.message)
+                .with_label(Label::primary(
+                    doc.file,
+                    doc.spans.locate(&p.pointer),
+                    "this reference",
+                ))
+                .with_note(format!("help: {}", p.hint))
+                .with_pointer(p.pointer)
+        })
+        .collect()
 }
 
 /// File order first (primary span), then the more severe first, then code.
@@ -102,4 +123,29 @@ fn rank(s: Severity) -> u8 {
         Severity::Warning => 1,
         Severity::Info => 0,
     }
+}
+
+/// Validates one manifest and, when nothing at error level was found, also
+/// returns it as the only type signing accepts. The report is returned
+/// either way, for rendering.
+pub fn validate_for_signing(
+    map: &mut SourceMap,
+    name: &str,
+    bytes: &[u8],
+    options: &ValidateOptions,
+) -> (FileReport, Option<crate::validated::ValidatedManifest>) {
+    let report = validate_bytes(map, name, bytes, options);
+    let validated = match (&report.document, options.schema_only) {
+        (Some(doc), false) => crate::validated::ValidatedManifest::new_unchecked_by_validator(
+            doc.value.clone(),
+            crate::statement::ValidationSummary {
+                profiles: report.profiles.clone(),
+                as_of: options.as_of.to_string(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                counts: report.counts,
+            },
+        ),
+        _ => None,
+    };
+    (report, validated)
 }
