@@ -5,6 +5,7 @@
 mod canon;
 mod demo;
 mod diff;
+mod explain_words;
 mod keygen;
 mod mud;
 mod observe;
