@@ -6,4 +6,5 @@ mod diff;
 mod engine;
 mod profile_cases;
 mod schema;
+mod us_profiles;
 mod util;
