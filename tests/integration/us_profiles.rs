@@ -42,7 +42,11 @@ fn severities(m: &Value, rule: &str, as_of: time::Date) -> Vec<Severity> {
 #[test]
 fn nist_errors_are_advisory_outside_federal_procurement() {
     let mut m = base("us-camera");
-    set(&mut m, "/security/identification/physical_unique", json!(false));
+    set(
+        &mut m,
+        "/security/identification/physical_unique",
+        json!(false),
+    );
     let rule = "nist.device-identification";
     let as_of = date!(2026 - 11 - 26);
     assert_eq!(severities(&m, rule, as_of), [Severity::Warning]);
@@ -59,7 +63,11 @@ fn nist_errors_are_advisory_outside_federal_procurement() {
 fn nist_warnings_stay_warnings_for_federal_buyers() {
     let mut m = base("us-camera");
     set(&mut m, "/markets", json!(["US", "US-FED"]));
-    set(&mut m, "/security/state_awareness/reports_state", json!(false));
+    set(
+        &mut m,
+        "/security/state_awareness/reports_state",
+        json!(false),
+    );
     let got = severities(&m, "nist.state-awareness", date!(2026 - 11 - 26));
     assert_eq!(got, [Severity::Warning]);
 }
