@@ -5,7 +5,7 @@
 //! that passed the schema stage (rules assume the schema's shape; running
 //! them on a broken manifest would produce noise, not findings).
 
-use crate::diag::{Counts, Diagnostic, Label, Severity};
+use crate::diag::{Counts, Diagnostic, Severity};
 use crate::document::{self, Document, Format, Limits};
 use crate::manifest_refs;
 use crate::profile::{self, ProfileLibrary, Selection};
@@ -104,17 +104,8 @@ pub fn validate_bytes(
 /// The reference resolver's problems (catalog §3.8), located in the file.
 fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
     manifest_refs::check_references(&doc.value)
-        .into_iter()
-        .map(|p| {
-            Diagnostic::error(p.code, p.message)
-                .with_label(Label::primary(
-                    doc.file,
-                    doc.spans.locate(&p.pointer),
-                    "this reference",
-                ))
-                .with_note(format!("help: {}", p.hint))
-                .with_pointer(p.pointer)
-        })
+        .iter()
+        .map(|p| p.to_diagnostic(doc))
         .collect()
 }
 

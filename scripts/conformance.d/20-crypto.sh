@@ -42,19 +42,9 @@ check "ed25519/wycheproof 0 mismatches (tests, mismatches: $crypto_wp)" \
 
 # --- OpenSSL interoperability ----------------------------------------------
 if command -v openssl >/dev/null && command -v python3 >/dev/null; then
-    cat >"$crypto_dir/m.toml" <<'TOML'
-format = "blueprint/v1"
-
-[blueprint]
-id = "acme-cam"
-version = 1
-
-[vendor]
-legal_name = "Acme GmbH"
-
-[device]
-model = "Cam 1"
-TOML
+    # A bundled manifest that passes every profile it meets (signing
+    # refuses anything with error-level findings).
+    cp examples/smart-meter.toml "$crypto_dir/m.toml"
     # An OpenSSL key signs through `blueprint sign`.
     (umask 077 && openssl genpkey -algorithm ed25519 -out "$crypto_dir/ossl.key" 2>/dev/null)
     openssl pkey -in "$crypto_dir/ossl.key" -pubout -out "$crypto_dir/ossl.pub"
