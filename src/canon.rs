@@ -130,49 +130,43 @@ pub fn write_canonical(value: &Value, out: &mut Vec<u8>) -> Result<(), CanonErro
 
 /// RFC 8785 §3.2.3: members sorted by the UTF-16 code units of their keys.
 fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) -> Result<(), CanonError> {
+    let start = out.len();
     out.push(b'{');
     // serde_json's default map iterates in UTF-8 byte order, which is the
-    // canonical order unless keys mix U+E000..U+FFFF with astral characters;
-    // check before paying for a sort (and stay correct if `preserve_order`
-    // is ever switched on).
-    let sorted = {
-        let mut it = map.keys();
-        let mut ok = true;
-        if let Some(mut prev) = it.next() {
-            for k in it {
-                if utf16_cmp(prev, k) != Ordering::Less {
-                    ok = false;
-                    break;
-                }
-                prev = k;
-            }
+    // canonical order unless keys mix U+E000..U+FFFF with astral characters.
+    // Write in iteration order while checking it; on the rare disorder (or
+    // if `preserve_order` is ever switched on), rewind and sort.
+    let mut prev: Option<&str> = None;
+    let mut in_order = true;
+    for (i, (k, v)) in map.iter().enumerate() {
+        if let Some(p) = prev
+            && utf16_cmp(p, k) != Ordering::Less
+        {
+            in_order = false;
+            break;
         }
-        ok
-    };
-    if sorted {
-        write_members(map.iter(), out)?;
-    } else {
+        prev = Some(k);
+        write_member(i, k, v, out)?;
+    }
+    if !in_order {
+        out.truncate(start + 1);
         let mut members: Vec<(&String, &Value)> = map.iter().collect();
         members.sort_unstable_by(|a, b| utf16_cmp(a.0, b.0));
-        write_members(members.into_iter(), out)?;
+        for (i, (k, v)) in members.into_iter().enumerate() {
+            write_member(i, k, v, out)?;
+        }
     }
     out.push(b'}');
     Ok(())
 }
 
-fn write_members<'a>(
-    members: impl Iterator<Item = (&'a String, &'a Value)>,
-    out: &mut Vec<u8>,
-) -> Result<(), CanonError> {
-    for (i, (k, v)) in members.enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        write_string(k, out);
-        out.push(b':');
-        write_canonical(v, out).map_err(|e| e.within(Segment::Key(k)))?;
+fn write_member(i: usize, k: &str, v: &Value, out: &mut Vec<u8>) -> Result<(), CanonError> {
+    if i > 0 {
+        out.push(b',');
     }
-    Ok(())
+    write_string(k, out);
+    out.push(b':');
+    write_canonical(v, out).map_err(|e| e.within(Segment::Key(k)))
 }
 
 /// Compares two strings by UTF-16 code units (RFC 8785 §3.2.3).
@@ -260,10 +254,10 @@ fn write_u64(mut u: u64, out: &mut Vec<u8>) {
     out.extend_from_slice(&buf[i..]);
 }
 
-/// What each ASCII byte needs: 0 = literal, b'u' = `\u00XX`, else the short
+/// What each byte needs: 0 = literal, b'u' = `\u00XX`, else the short
 /// escape letter (RFC 8785 §3.2.2.2, as ECMAScript `JSON.stringify`).
-static ESCAPE: [u8; 128] = {
-    let mut t = [0u8; 128];
+static ESCAPE: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut i = 0;
     while i < 0x20 {
         t[i] = b'u';
@@ -286,9 +280,6 @@ fn write_string(s: &str, out: &mut Vec<u8>) {
     out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
-        if b >= 0x80 {
-            continue;
-        }
         let esc = ESCAPE[b as usize];
         if esc == 0 {
             continue;

@@ -566,4 +566,20 @@ mod tests {
         fs::set_permissions(&kp, fs::Permissions::from_mode(0o400)).unwrap();
         assert!(SigningKeyFile::load(&kp).is_ok());
     }
+
+    #[test]
+    fn key_owned_by_another_user_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let k = SigningKeyFile::from_seed(&seed1());
+        let (kp, _) = k.write_pair(&dir.path().join("k")).unwrap();
+        // Changing the owner needs privileges; without them the case cannot
+        // be set up, and the file stays ours and loads.
+        match std::os::unix::fs::chown(&kp, Some(54321), None) {
+            Ok(()) => assert!(matches!(
+                SigningKeyFile::load(&kp),
+                Err(KeyError::Owner { owner: 54321, .. })
+            )),
+            Err(_) => assert!(SigningKeyFile::load(&kp).is_ok()),
+        }
+    }
 }

@@ -42,41 +42,9 @@ check "ed25519/wycheproof 0 mismatches (tests, mismatches: $crypto_wp)" \
 
 # --- OpenSSL interoperability ----------------------------------------------
 if command -v openssl >/dev/null && command -v python3 >/dev/null; then
-    # The smallest manifest the schema accepts (catalog §3.8 presence rules).
-    cat >"$crypto_dir/m.toml" <<'TOML'
-format = "blueprint/v1"
-markets = ["DE"]
-sensors = []
-data_items = []
-recipients = []
-network_endpoints = []
-
-[blueprint]
-id = "acme-cam"
-version = 1
-
-[vendor]
-legal_name = "Acme GmbH"
-
-[device]
-model = "Cam 1"
-
-[security]
-authentication = {}
-update = {}
-support_period = {}
-vuln_disclosure = {}
-open_ports = []
-debug_interfaces = []
-remote_access_channels = []
-accounts = []
-
-[user_rights]
-
-[transparency.privacy_notice]
-
-[incident_response.authority_hours]
-TOML
+    # A bundled manifest that passes every profile it meets (signing
+    # refuses anything with error-level findings).
+    cp examples/smart-meter.toml "$crypto_dir/m.toml"
     # An OpenSSL key signs through `blueprint sign`.
     (umask 077 && openssl genpkey -algorithm ed25519 -out "$crypto_dir/ossl.key" 2>/dev/null)
     openssl pkey -in "$crypto_dir/ossl.key" -pubout -out "$crypto_dir/ossl.pub"

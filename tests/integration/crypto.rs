@@ -3,7 +3,7 @@
 
 mod es6_numgen;
 
-use crate::util::{blueprint, text, write};
+use crate::util::{blueprint, repo_file, text, write};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use blueprint::canon::{self, Digest};
@@ -142,6 +142,10 @@ fn toml_and_json_of_the_same_data_have_one_digest() {
     let want = format!("{}\n", Digest::of_bytes(&ct));
     assert_eq!(hash_of(&t), want);
     assert_eq!(hash_of(&j), want);
+    // The shipped example, written once in each syntax.
+    let cam = hash_of(&repo_file("examples/home-camera.toml"));
+    assert!(cam.starts_with("sha256:"), "{cam}");
+    assert_eq!(cam, hash_of(&repo_file("examples/home-camera.json")));
 }
 
 #[test]
