@@ -253,7 +253,10 @@ pub(crate) fn previous_shortening(global: &mut Value, manifest: &Value, previous
     else {
         return;
     };
-    if list.iter().any(|s| s.get("at").and_then(Value::as_str) == Some(sp)) {
+    if list
+        .iter()
+        .any(|s| s.get("at").and_then(Value::as_str) == Some(sp))
+    {
         return;
     }
     list.push(json!({ "at": sp, "end": fmt_date(end), "previous_end": fmt_date(prev) }));
