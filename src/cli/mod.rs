@@ -5,7 +5,6 @@
 mod canon;
 mod demo;
 mod diff;
-mod explain_words;
 mod keygen;
 mod mud;
 mod observe;

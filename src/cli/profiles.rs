@@ -100,6 +100,13 @@ pub enum ProfilesCommand {
         #[arg(long, value_enum, default_value_t = ListFormat::Human)]
         format: ListFormat,
     },
+    /// Write the Markdown reference of every profile, rule, shared check and
+    /// conflict (committed as docs/profiles.md).
+    Doc {
+        /// Write to this file instead of standard output.
+        #[arg(short = 'o', long = "output")]
+        output: Option<std::path::PathBuf>,
+    },
 }
 
 /// Arguments of `explain`.
@@ -119,6 +126,17 @@ pub fn run(cmd: &ProfilesCommand) -> u8 {
         Err(code) => return code,
     };
     let text = match cmd {
+        ProfilesCommand::Doc { output: None } => blueprint::profile::doc::reference(&lib),
+        ProfilesCommand::Doc { output: Some(path) } => {
+            let text = blueprint::profile::doc::reference(&lib);
+            return match std::fs::write(path, text) {
+                Ok(()) => EXIT_OK,
+                Err(e) => {
+                    output::error(&format!("cannot write {}: {e}", path.display()));
+                    EXIT_OPERATIONAL
+                }
+            };
+        }
         ProfilesCommand::List { format } => {
             let profiles: Vec<&Profile> = lib.profiles().collect();
             match format {
@@ -234,7 +252,7 @@ fn finish(text: &str) -> u8 {
 
 fn explain_text(p: &Profile, r: &Rule) -> String {
     let bullets = |v: &Value| {
-        super::explain_words::describe(v)
+        blueprint::profile::words::describe(v)
             .into_iter()
             .map(|l| format!("  - {l}\n"))
             .collect::<String>()

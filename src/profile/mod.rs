@@ -9,11 +9,15 @@
 //! ```
 
 mod compile;
+mod conflict;
+pub mod doc;
 mod eval;
 mod model;
 mod native;
 mod sugar;
+pub mod words;
 
+pub use conflict::Conflict;
 pub use eval::{Evaluation, Extra, ManifestSource, evaluate_value};
 pub use model::{Check, EffectiveFrom, Group, Profile, Rule, Shared};
 pub use native::NATIVES;
@@ -114,11 +118,30 @@ impl ProfileLibrary {
                 diags.extend(d);
             }
         }
+        diags.extend(lib.unknown_conflict_profiles());
         if diags.is_empty() {
             Ok(lib)
         } else {
             Err(diags)
         }
+    }
+
+    /// A `[[conflict]]` naming a profile that is not shipped could never
+    /// fire.
+    fn unknown_conflict_profiles(&self) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        for c in &self.shared.conflicts {
+            for p in &c.profiles {
+                if self.profile(p).is_none() {
+                    let msg = format!("{}: no shipped profile `{p}`", c.id);
+                    out.push(
+                        Diagnostic::error("profile-load/bad-ref", msg.clone())
+                            .with_label(Label::primary(c.file, c.span.clone(), msg)),
+                    );
+                }
+            }
+        }
+        out
     }
 
     /// The shared library, reference tables and dates, without profiles.
@@ -241,6 +264,11 @@ impl ProfileLibrary {
     /// The shared library.
     pub fn shared(&self) -> &Shared {
         &self.shared
+    }
+
+    /// The known conflicts between regimes (catalog §6.3); not profile rules.
+    pub fn conflicts(&self) -> &[Conflict] {
+        &self.shared.conflicts
     }
 
     /// The reference tables.

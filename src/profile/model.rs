@@ -97,6 +97,8 @@ pub struct Group {
     pub id: String,
     /// Must equal the rules' `for_each`.
     pub for_each: String,
+    /// `when` as written, for `explain` and the reference.
+    pub when: Option<Value>,
     pub(crate) when_c: Cond,
 }
 
@@ -145,6 +147,8 @@ pub struct Shared {
     pub defs: Map<String, Value>,
     /// Checks by id.
     pub checks: BTreeMap<String, Check>,
+    /// Known tensions between regimes (catalog §6.3), in file order.
+    pub conflicts: Vec<super::conflict::Conflict>,
     pub(crate) manifest_paths: Vec<ManifestPath>,
 }
 
@@ -420,6 +424,68 @@ pub(crate) fn load_shared(
             },
         );
     }
+    for (i, c) in tbl(t, "conflict")
+        .and_then(|c| c.get_ref().as_array())
+        .into_iter()
+        .flat_map(|a| a.iter())
+        .enumerate()
+    {
+        let Some(ct) = c.get_ref().as_table() else {
+            continue;
+        };
+        let pc = &plain["conflict"][i];
+        let id = s_str(pc, "id");
+        let span = ct.get("id").map_or(c.span(), |x| x.span());
+        if shared.conflicts.iter().any(|x| x.id == id) {
+            diags.push(label_err(
+                file,
+                "duplicate",
+                span.clone(),
+                format!("duplicate conflict id `{id}`"),
+            ));
+        }
+        let for_each = sv(pc, "for_each");
+        if let Some(fe) = &for_each {
+            mp.push(ManifestPath {
+                segments: pointer_segments(fe),
+                span: ct.get("for_each").map_or(span.clone(), |x| x.span()),
+            });
+        }
+        let mut s = Sugar {
+            file,
+            diags: &mut diags,
+            derived_schema: ctx.derived_schema,
+            for_each: for_each.as_deref().map(pointer_segments),
+            element_def: for_each.as_deref().and_then(element_def),
+            manifest_paths: &mut mp,
+            local_defs: &names,
+            shared_defs: Some(&names),
+        };
+        let when_schema = ct
+            .get("when")
+            .map_or(Value::Bool(true), |w| s.schema(w, &Cursor::Root, false));
+        shared.conflicts.push(super::conflict::Conflict {
+            id,
+            title: s_str(pc, "title"),
+            citation: s_str(pc, "citation"),
+            profiles: pc["profiles"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            for_each,
+            when: pc.get("when").cloned(),
+            point_at: sv(pc, "point_at"),
+            explanation: s_str(pc, "explanation"),
+            span,
+            file,
+            when_schema,
+        });
+    }
     diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));
     shared.manifest_paths = mp;
     if diags.is_empty() {
@@ -512,6 +578,7 @@ pub(crate) fn load_profile(
         groups.push(Group {
             id: s_str(pg, "id"),
             for_each,
+            when: pg.get("when").cloned(),
             when_c,
         });
     }

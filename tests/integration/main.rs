@@ -5,6 +5,7 @@ mod crypto;
 mod diff;
 mod engine;
 mod profile_cases;
+mod profile_doc;
 mod render;
 mod schema;
 mod us_profiles;

@@ -7,8 +7,11 @@
 //! manifest pointer a finding must carry (`at`) and an evaluation date. The
 //! patched manifest must pass the schema stage and the reference resolver;
 //! it is then evaluated with every shipped profile whose scope matches.
-//! Every shipped rule needs at least one fire and one silent case. A case may
-//! give `previous = { base, set, remove, set_null }`, the previous deposit
+//! Every shipped rule needs at least one fire and one silent case, and so
+//! does every `[[conflict]]` of `profiles/_shared.toml` (cases in
+//! `conflicts.toml` with `rule = "conflict.<slug>"`, finding code
+//! `conflict/<slug>`). A case may give
+//! `previous = { base, set, remove, set_null }`, the previous deposit
 //! of the same blueprint, for rules over `global.diff` and item `diff`.
 
 use blueprint::diag::Severity;
@@ -222,8 +225,9 @@ fn run_case(
     c: &Case,
     bases: &mut BTreeMap<String, Value>,
 ) -> Result<(), String> {
-    if lib.find_rule(&c.rule).is_none() {
-        return Err(format!("no shipped rule `{}`", c.rule));
+    let is_conflict = lib.conflicts().iter().any(|x| x.id == c.rule);
+    if lib.find_rule(&c.rule).is_none() && !is_conflict {
+        return Err(format!("no shipped rule or conflict `{}`", c.rule));
     }
     let m = patched(&c.base, &c.remove, &c.set, &c.set_null, bases)?;
     let previous = match &c.previous {
@@ -277,7 +281,11 @@ fn run_case(
             .map(|d| d.iter().filter_map(|v| toml_to_json(v).ok()).collect()),
     };
     let e = evaluate_with(lib, &Selection::Auto, &doc, &extra, as_of);
-    let code = format!("profile/{}", c.rule);
+    // A `[[conflict]]` `conflict.<slug>` reports as `conflict/<slug>`, info.
+    let code = match c.rule.strip_prefix("conflict.") {
+        Some(slug) if is_conflict => format!("conflict/{slug}"),
+        _ => format!("profile/{}", c.rule),
+    };
     let hits: Vec<&str> = e
         .diagnostics
         .iter()
@@ -397,6 +405,22 @@ fn every_shipped_rule_fires_and_stays_silent_as_its_cases_say() {
                     lacks.join(" or ")
                 ));
             }
+        }
+    }
+    for x in lib.conflicts() {
+        let mut lacks = Vec::new();
+        if !fire.contains(&x.id) {
+            lacks.push("fire");
+        }
+        if !silent.contains(&x.id) {
+            lacks.push("silent");
+        }
+        if !lacks.is_empty() {
+            uncovered.push(format!(
+                "{} (conflict): no passing {} case",
+                x.id,
+                lacks.join(" or ")
+            ));
         }
     }
     let mut report = failures;

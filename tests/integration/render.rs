@@ -248,6 +248,16 @@ fn without_nulls(v: &Value) -> Value {
     }
 }
 
+/// The profiles a `[[conflict]]` needs, or `None` for a profile rule.
+fn conflict_profiles(id: &str) -> Option<Vec<String>> {
+    let mut map = blueprint::source::SourceMap::new();
+    let lib = blueprint::profile::ProfileLibrary::builtin(&mut map).ok()?;
+    lib.conflicts()
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.profiles.clone())
+}
+
 /// The first fire case of rules of every profile, rendered from a JSON and
 /// a TOML file with the same data.
 #[test]
@@ -279,7 +289,19 @@ fn rule_diagnostics_render_in_toml_and_json() {
                 &mut bases,
             )
             .unwrap();
-            let code = format!("profile/{}", case.rule);
+            // `conflicts.toml`: a `[[conflict]]` of the shared library,
+            // reported as `conflict/<slug>` when all its profiles apply.
+            let (code, profiles) = match conflict_profiles(&case.rule) {
+                Some(ps) => (
+                    format!("conflict/{}", case.rule.trim_start_matches("conflict.")),
+                    ps,
+                ),
+                None => (format!("profile/{}", case.rule), vec![profile.clone()]),
+            };
+            let args: Vec<&str> = profiles
+                .iter()
+                .flat_map(|p| ["--profile", p.as_str()])
+                .collect();
             let stem = case.rule.replace('.', "_");
             let json_name = format!("{stem}.json");
             std::fs::write(
@@ -292,14 +314,8 @@ fn rule_diagnostics_render_in_toml_and_json() {
             };
             let toml_name = format!("{stem}.toml");
             std::fs::write(dir.path().join(&toml_name), toml_text).unwrap();
-            let json_out = blocks_with_code(
-                &validate(dir.path(), &json_name, &["--profile", &profile]),
-                &code,
-            );
-            let toml_out = blocks_with_code(
-                &validate(dir.path(), &toml_name, &["--profile", &profile]),
-                &code,
-            );
+            let json_out = blocks_with_code(&validate(dir.path(), &json_name, &args), &code);
+            let toml_out = blocks_with_code(&validate(dir.path(), &toml_name, &args), &code);
             if json_out.is_empty() || toml_out.is_empty() {
                 continue;
             }

@@ -1,0 +1,224 @@
+//! Known tensions between regimes (catalog §6.3): `[[conflict]]` entries of
+//! `profiles/_shared.toml`. They are not rules of any profile; after the
+//! profiles ran, each conflict whose `profiles` were all applied and whose
+//! `when` holds becomes an `info` finding `conflict/<slug>` that explains
+//! what the two laws ask and how the manifest can satisfy both.
+
+use super::ProfileLibrary;
+use super::compile;
+use super::eval::{Evaluation, Extra, ManifestSource, expand_for_each};
+use crate::derived;
+use crate::diag::{Diagnostic, Label, RuleRef, Severity};
+use crate::source::{FileId, Span};
+use serde_json::{Map, Value};
+use time::Date;
+
+/// One `[[conflict]]`.
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    /// `conflict.<slug>`.
+    pub id: String,
+    /// Short title; the finding's message.
+    pub title: String,
+    /// Catalog §6.3 item and the legal texts in tension.
+    pub citation: String,
+    /// Profiles that must all have been applied.
+    pub profiles: Vec<String>,
+    /// Element array the condition iterates.
+    pub for_each: Option<String>,
+    /// `when` as written, for the reference.
+    pub when: Option<Value>,
+    /// Where the finding points: relative to the element with `for_each`,
+    /// else a manifest pointer.
+    pub point_at: Option<String>,
+    /// What the tension is and how to resolve it (the finding's help).
+    pub explanation: String,
+    /// Span of the `id` value in `profiles/_shared.toml`.
+    pub span: Span,
+    /// The shared library file.
+    pub file: FileId,
+    /// `when` desugared to plain JSON Schema (`true` when absent).
+    pub(crate) when_schema: Value,
+}
+
+impl Conflict {
+    /// The slug after `conflict.`.
+    pub fn slug(&self) -> &str {
+        self.id.strip_prefix("conflict.").unwrap_or(&self.id)
+    }
+}
+
+/// Appends the conflict findings to `out` (after the profiles ran).
+pub(crate) fn evaluate(
+    lib: &ProfileLibrary,
+    manifest: &Value,
+    extra: &Extra,
+    src: &ManifestSource,
+    as_of: Date,
+    out: &mut Evaluation,
+) {
+    let applied = &out.profiles_applied;
+    let due: Vec<&Conflict> = lib
+        .conflicts()
+        .iter()
+        .filter(|c| c.profiles.iter().all(|p| applied.contains(p)))
+        .collect();
+    if due.is_empty() {
+        return;
+    }
+    let view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
+    let mut m = manifest.clone();
+    derived::normalize_manifest(&mut m);
+    let mut w = Map::new();
+    w.insert("manifest".into(), m);
+    w.insert("global".into(), view.global);
+    let mut doc = Value::Object(w);
+    let mut found = Vec::new();
+    for c in due {
+        let v = match compile::build(&lib.registry, &c.when_schema, as_of) {
+            Ok(v) => v,
+            Err(e) => {
+                out.diagnostics.push(Diagnostic::error(
+                    "profile-load/compile",
+                    format!("{}: when: {e}", c.id),
+                ));
+                continue;
+            }
+        };
+        let Some(fe) = &c.for_each else {
+            if v.is_valid(&doc) {
+                found.push((c, c.point_at.clone().unwrap_or_default()));
+            }
+            continue;
+        };
+        for ptr in expand_for_each(&doc["manifest"], fe) {
+            let item = doc["manifest"]
+                .pointer(&ptr)
+                .cloned()
+                .unwrap_or(Value::Null);
+            let facts = view
+                .elements
+                .get(&ptr)
+                .cloned()
+                .unwrap_or(Value::Object(Map::new()));
+            if let Value::Object(w) = &mut doc {
+                w.insert("item".into(), item);
+                w.insert("derived".into(), facts);
+            }
+            if v.is_valid(&doc) {
+                let at = format!("{ptr}{}", c.point_at.as_deref().unwrap_or(""));
+                found.push((c, at));
+            }
+        }
+        if let Value::Object(w) = &mut doc {
+            w.remove("item");
+            w.remove("derived");
+        }
+    }
+    for (c, at) in found {
+        out.diagnostics.push(diagnostic(c, at, src));
+    }
+}
+
+fn diagnostic(c: &Conflict, pointer: String, src: &ManifestSource) -> Diagnostic {
+    let span = (src.locate)(&pointer);
+    Diagnostic {
+        severity: Severity::Info,
+        code: format!("conflict/{}", c.slug()),
+        message: c.title.clone(),
+        pointer: Some(pointer),
+        labels: vec![
+            Label::primary(src.file, span, c.title.clone()),
+            Label::secondary(
+                c.file,
+                c.span.clone(),
+                match c.profiles.as_slice() {
+                    [one] => format!("{}: under {one}", c.id),
+                    many => format!("{}: between {}", c.id, many.join(" and ")),
+                },
+            ),
+        ],
+        notes: vec![
+            format!("help: {}", c.explanation),
+            format!("citation: {}", c.citation),
+        ],
+        rule: Some(RuleRef {
+            profile: compile::SHARED_URI.to_string(),
+            rule: c.id.clone(),
+            citation: c.citation.clone(),
+            hint: c.explanation.clone(),
+            group: None,
+            not_in_force_until: None,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{Selection, evaluate_value};
+    use crate::source::SourceMap;
+
+    const CAMERA: &str = include_str!("../../tests/fixtures/bases/engine-camera.json");
+
+    fn run(lib: &ProfileLibrary, sel: &Selection) -> Evaluation {
+        let m: Value = serde_json::from_str(CAMERA).expect("base parses");
+        let locate = |_: &str| 0..0;
+        let src = ManifestSource {
+            file: FileId(0),
+            locate: &locate,
+        };
+        let as_of = time::macros::date!(2026 - 11 - 26);
+        evaluate_value(lib, sel, &m, &Extra::default(), &src, as_of)
+    }
+
+    #[test]
+    fn conflicts_report_as_info_only_when_every_listed_profile_applies() {
+        let mut map = SourceMap::new();
+        let lib = ProfileLibrary::builtin(&mut map).expect("shipped profiles load");
+        assert!(
+            lib.conflicts()
+                .iter()
+                .all(|c| c.id.starts_with("conflict."))
+        );
+        let all = run(&lib, &Selection::Auto);
+        let conflicts: Vec<&Diagnostic> = all
+            .diagnostics
+            .iter()
+            .filter(|d| d.code.starts_with("conflict/"))
+            .collect();
+        assert!(
+            conflicts
+                .iter()
+                .any(|d| d.code == "conflict/storage-region-per-market"
+                    && d.pointer.as_deref() == Some("/data_items/11/storage_regions"))
+        );
+        for d in &conflicts {
+            assert_eq!(d.severity, Severity::Info, "{}", d.code);
+            assert_eq!(d.labels.len(), 2);
+            assert_eq!(map.get(d.labels[1].file).name(), "profiles/_shared.toml");
+        }
+        // cn-pipl not applied: no GDPR/PIPL conflict.
+        let gdpr = run(&lib, &Selection::Explicit(vec!["eu-gdpr".into()]));
+        assert!(
+            !gdpr
+                .diagnostics
+                .iter()
+                .any(|d| d.code.starts_with("conflict/storage")
+                    || d.code.starts_with("conflict/foreign"))
+        );
+    }
+
+    #[test]
+    fn a_conflict_naming_a_missing_profile_is_a_load_error() {
+        let mut map = SourceMap::new();
+        let lib = ProfileLibrary::empty(&mut map).expect("shared library loads");
+        let errs = lib.unknown_conflict_profiles();
+        assert!(!lib.conflicts().is_empty());
+        assert!(errs.iter().any(|d| {
+            d.code == "profile-load/bad-ref"
+                && d.message
+                    .contains("conflict.legal-basis: no shipped profile `eu-gdpr`")
+        }));
+    }
+}
