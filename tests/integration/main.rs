@@ -8,5 +8,6 @@ mod profile_cases;
 mod profile_doc;
 mod render;
 mod schema;
+mod seed_coverage;
 mod us_profiles;
 mod util;

@@ -1,0 +1,62 @@
+//! `docs/seed-coverage.md` maps every seed passage of catalog §1.1 to the
+//! shipped rules that carry it.
+
+use crate::util::repo_file;
+use blueprint::profile::ProfileLibrary;
+use blueprint::source::SourceMap;
+use std::collections::BTreeSet;
+
+/// `(passage, rule ids)` per table row.
+fn rows() -> Vec<(String, Vec<String>)> {
+    let text = std::fs::read_to_string(repo_file("docs/seed-coverage.md"))
+        .expect("docs/seed-coverage.md is readable");
+    text.lines()
+        .filter(|l| l.starts_with("| L"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split('|').map(str::trim).collect();
+            let rules = cells
+                .last()
+                .map(|c| {
+                    c.split(',')
+                        .map(|x| x.trim().trim_matches('`').to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (cells[0].to_string(), rules)
+        })
+        .collect()
+}
+
+#[test]
+fn every_seed_passage_is_carried_by_shipped_rules() {
+    let mut map = SourceMap::new();
+    let lib = ProfileLibrary::builtin(&mut map).expect("shipped profiles load");
+    let rows = rows();
+    let passages: BTreeSet<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(rows.len(), 27, "catalog §1.1 has 27 seed passages");
+    assert_eq!(passages.len(), 27, "a passage is listed twice");
+    for must in [
+        "L70",
+        "L176–178, L186",
+        "L370–374",
+        "L464–466",
+        "L731–733",
+        "L767",
+    ] {
+        assert!(passages.contains(must), "passage {must} is missing");
+    }
+    let mut unknown = Vec::new();
+    for (passage, rules) in &rows {
+        assert!(!rules.is_empty(), "passage {passage} has no rule");
+        for r in rules {
+            if lib.find_rule(r).is_none() {
+                unknown.push(format!("{passage}: {r}"));
+            }
+        }
+    }
+    assert!(
+        unknown.is_empty(),
+        "rule ids not in the shipped profiles: {unknown:?}"
+    );
+}
