@@ -172,28 +172,20 @@ fn write_member(i: usize, k: &str, v: &Value, out: &mut Vec<u8>) -> Result<(), C
 /// Compares two strings by UTF-16 code units (RFC 8785 §3.2.3).
 ///
 /// UTF-8 byte order equals code-point order; UTF-16 order differs only when
-/// the first differing characters are one in U+E000..=U+FFFF and the other
-/// astral (≥ U+10000, encoded with surrogates 0xD800..0xDFFF, which sort
-/// lower). So compare bytes and correct that single case.
+/// the first differing characters are one in U+E000..=U+FFFF (UTF-8 lead
+/// byte 0xEE or 0xEF) and the other astral (≥ U+10000, lead byte 0xF0..=0xF4,
+/// encoded in UTF-16 with surrogates 0xD800..0xDFFF, which sort lower). Two
+/// characters with different lead bytes differ at their first byte, so the
+/// first differing byte decides, with that one case swapped.
 pub fn utf16_cmp(a: &str, b: &str) -> Ordering {
     let (ab, bb) = (a.as_bytes(), b.as_bytes());
     let Some(i) = ab.iter().zip(bb).position(|(x, y)| x != y) else {
         return ab.len().cmp(&bb.len());
     };
-    // Both strings agree before `i`, so the differing characters start at the
-    // same char boundary at or before `i`.
-    let start = (0..=i).rev().find(|&j| a.is_char_boundary(j)).unwrap_or(0);
-    let ca = a[start..].chars().next().map_or(0, u32::from);
-    let cb = b[start..].chars().next().map_or(0, u32::from);
-    let class = |c: u32| match c {
-        0xE000..=0xFFFF => 1u8,
-        0x10000.. => 2,
-        _ => 0,
-    };
-    match (class(ca), class(cb)) {
-        (1, 2) => Ordering::Greater,
-        (2, 1) => Ordering::Less,
-        _ => ab[i].cmp(&bb[i]),
+    match (ab[i], bb[i]) {
+        (0xEE..=0xEF, 0xF0..) => Ordering::Greater,
+        (0xF0.., 0xEE..=0xEF) => Ordering::Less,
+        (x, y) => x.cmp(&y),
     }
 }
 
@@ -460,6 +452,40 @@ mod tests {
         assert_eq!(utf16_cmp("\u{e001}", "\u{e000}"), Ordering::Greater);
         let v = json!({"\u{ffff}": 1, "\u{10000}": 2, "a": 3});
         assert_eq!(canon_str(&v), "{\"a\":3,\"\u{10000}\":2,\"\u{ffff}\":1}");
+    }
+
+    #[test]
+    fn utf16_cmp_agrees_with_encode_utf16() {
+        let chars = [
+            'a',
+            'z',
+            '\u{7f}',
+            '\u{80}',
+            '\u{7ff}',
+            '\u{800}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{efff}',
+            '\u{f000}',
+            '\u{fb33}',
+            '\u{ffff}',
+            '\u{10000}',
+            '\u{1f600}',
+            '\u{10ffff}',
+        ];
+        let mut strings = vec![String::new()];
+        for &c in &chars {
+            strings.push(c.to_string());
+            for &d in &chars {
+                strings.push([c, d].iter().collect());
+            }
+        }
+        for a in &strings {
+            for b in &strings {
+                let want = a.encode_utf16().cmp(b.encode_utf16());
+                assert_eq!(utf16_cmp(a, b), want, "{a:?} vs {b:?}");
+            }
+        }
     }
 
     // RFC 8785 Appendix B (number serialization samples).
