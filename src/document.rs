@@ -133,6 +133,16 @@ impl SpanIndex {
         }
     }
 
+    /// The key span of the first top-level entry in the file: where a
+    /// problem with the whole document points (not the whole file).
+    pub fn first_top_level_key(&self) -> Option<Span> {
+        self.map
+            .iter()
+            .filter(|(p, _)| p.len() > 1 && !p[1..].contains('/'))
+            .filter_map(|(_, n)| n.key.clone())
+            .min_by_key(|k| k.start)
+    }
+
     /// Number of indexed nodes.
     pub fn len(&self) -> usize {
         self.map.len()

@@ -34,9 +34,9 @@ pub struct DiffArgs {
     /// The device in raw captures given as evidence (IP or MAC address).
     #[arg(long)]
     pub device: Option<String>,
-    /// Vendor public key for a signed blueprint envelope.
-    #[arg(long)]
-    pub pubkey: Option<PathBuf>,
+    /// Vendor public key (SPKI PEM) that must have signed an envelope given as blueprint; repeatable.
+    #[arg(long = "pubkey", value_name = "FILE")]
+    pub pubkeys: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -57,10 +57,10 @@ pub fn run(a: &DiffArgs) -> u8 {
 }
 
 fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
-    let base = load_blueprint(&a.blueprint, a.pubkey.as_deref())?;
+    let base = load_blueprint(&a.blueprint, &a.pubkeys)?;
     let base_name = a.blueprint.display().to_string();
     let report = if let Some(new) = &a.new {
-        let newer = load_blueprint(new, a.pubkey.as_deref())?;
+        let newer = load_blueprint(new, &a.pubkeys)?;
         manifest::report(&base, &base_name, &newer, &new.display().to_string())
     } else {
         if a.evidence.is_empty() {
@@ -95,28 +95,48 @@ fn exit_code(r: &Report) -> u8 {
     }
 }
 
-/// A manifest, or a DSSE envelope (which needs a verifier).
-fn load_blueprint(path: &Path, pubkey: Option<&Path>) -> anyhow::Result<Value> {
-    let v = load_manifest(path)?;
-    let is_envelope = v.get("payloadType").is_some() && v.get("signatures").is_some();
-    if is_envelope {
-        anyhow::bail!(
-            "{} is a signed envelope; this build compares plain manifests and observations only{}",
-            path.display(),
-            if pubkey.is_some() {
-                " (envelope verification is not available)"
-            } else {
-                ""
-            }
-        );
+/// A manifest, or a signed deposit envelope. An envelope is verified
+/// against `--pubkey` first and only its verified payload is used; an
+/// envelope that does not verify stops the diff (exit 2: nothing was
+/// compared, so neither "matches" nor "deviates" can be said).
+fn load_blueprint(path: &Path, pubkeys: &[PathBuf]) -> anyhow::Result<Value> {
+    use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES};
+    use blueprint::keys::PublicKey;
+    use blueprint::statement::verify_deposit;
+    let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(anyhow::Error::msg)?;
+    let probe: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let is_envelope = probe
+        .as_ref()
+        .is_some_and(|v| v.get("payloadType").is_some() && v.get("signatures").is_some());
+    if !is_envelope {
+        if !pubkeys.is_empty() {
+            output::stderr_line(&format!(
+                "warning: {} is a plain manifest, not a signed envelope: nothing to verify",
+                path.display()
+            ));
+        }
+        return load_manifest(path);
     }
-    if pubkey.is_some() {
+    if pubkeys.is_empty() {
         anyhow::bail!(
-            "--pubkey was given but {} is not a signed envelope",
+            "{} is a signed envelope: give the vendor's key with --pubkey to verify it",
             path.display()
         );
     }
-    Ok(v)
+    let trusted = pubkeys
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envelope = Envelope::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid envelope: {e}", path.display()))?;
+    let one = std::num::NonZeroUsize::MIN;
+    let verified = verify_deposit(&envelope, &trusted, one, None).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: envelope does not verify, diff stopped: {e}",
+            path.display()
+        )
+    })?;
+    Ok(verified.deposit.manifest)
 }
 
 /// Loads one evidence file; any failure becomes "insufficient evidence".

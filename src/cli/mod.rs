@@ -3,7 +3,9 @@
 //! operational error.
 
 mod canon;
+mod demo;
 mod diff;
+mod explain_words;
 mod keygen;
 mod mud;
 mod observe;
@@ -59,6 +61,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the main job on the bundled example: validate, sign and verify a smart meter.
+    Demo(demo::DemoArgs),
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
     /// List and show the privacy profiles.
@@ -102,6 +106,7 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match &cli.command {
+        Command::Demo(args) => demo::run(args, cli.color),
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema_cmd::run(args),
         Command::Profiles(cmd) => profiles::run(cmd),

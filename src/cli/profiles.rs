@@ -233,6 +233,12 @@ fn finish(text: &str) -> u8 {
 }
 
 fn explain_text(p: &Profile, r: &Rule) -> String {
+    let bullets = |v: &Value| {
+        super::explain_words::describe(v)
+            .into_iter()
+            .map(|l| format!("  - {l}\n"))
+            .collect::<String>()
+    };
     let mut s = format!(
         "{} ({}, {})\n  {}\n\n",
         r.id,
@@ -240,29 +246,33 @@ fn explain_text(p: &Profile, r: &Rule) -> String {
         p.id,
         r.title
     );
-    s.push_str(&format!("Citation:  {}\n", r.citation));
+    s.push_str(&format!("Citation: {}\n", r.citation));
     s.push_str(&format!(
-        "In force:  {}\n",
+        "In force: {}\n",
         effective_words(&r.effective_from)
     ));
-    s.push_str(&format!(
-        "Profile applies when: {}\n",
-        p.scope_raw
-            .as_ref()
-            .map(compact)
-            .unwrap_or_else(|| "always".into())
-    ));
+    s.push_str(&format!("Profile:  {} ({})\n", p.title, p.instrument));
+    match &p.scope_raw {
+        Some(scope) => s.push_str(&format!("Profile applies when:\n{}", bullets(scope))),
+        None => s.push_str("Profile applies to every manifest.\n"),
+    }
     if let Some(fe) = &r.for_each {
-        s.push_str(&format!("Checked for each: {fe}\n"));
+        s.push_str(&format!("Checked for each element of: {fe}\n"));
     }
     if let Some(w) = &r.when {
-        s.push_str(&format!("Applies when: {}\n", compact(w)));
+        s.push_str(&format!("Applies when:\n{}", bullets(w)));
     }
     if let Some(q) = &r.require {
-        s.push_str(&format!("Requires:  {}\n", compact(q)));
+        s.push_str(&format!("Requires:\n{}", bullets(q)));
     }
     if !r.check.is_empty() {
-        s.push_str(&format!("Shared checks: {}\n", r.check.join(", ")));
+        s.push_str(&format!(
+            "Also requires the shared checks: {}\n",
+            r.check.join(", ")
+        ));
+    }
+    if let Some(n) = &r.native {
+        s.push_str(&format!("Also runs the built-in check `{n}`\n"));
     }
     s.push_str(&format!("\nHow to fix: {}\n", r.hint));
     s

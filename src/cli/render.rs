@@ -61,7 +61,19 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
     let diag = cs::Diagnostic::new(cs_severity(d.severity))
         .with_code(d.code.clone())
         .with_message(d.message.clone())
-        .with_labels(d.labels.iter().map(cs_label).collect())
+        .with_labels(
+            d.labels
+                .iter()
+                .map(|l| {
+                    // A primary label that repeats the headline adds nothing.
+                    let mut cl = cs_label(l);
+                    if l.primary && l.message == d.message {
+                        cl.message = String::new();
+                    }
+                    cl
+                })
+                .collect(),
+        )
         .with_notes(notes);
     let mut buf = if color {
         termcolor::Buffer::ansi()

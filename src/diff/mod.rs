@@ -8,6 +8,7 @@ pub mod classes;
 pub mod evidence;
 pub mod manifest;
 pub mod render;
+mod rules;
 pub mod sensitivity;
 
 pub use classes::{Class, EscalationRule, Handling};

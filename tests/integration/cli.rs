@@ -137,3 +137,33 @@ fn schema_command_prints_the_manifest_schema() {
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["$id"], "urn:blueprint:schema:blueprint:v1");
 }
+
+#[test]
+fn demo_validates_signs_and_verifies_the_bundled_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = blueprint()
+        .args(["demo", "--color", "never", "--as-of", "2026-11-26", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("examples/smart-meter.toml: ok: 0 errors"), "{s}");
+    assert!(s.contains("3. verify:"), "{s}");
+    // What the demo wrote verifies with the ordinary commands.
+    let verify = blueprint()
+        .arg("verify")
+        .arg(dir.path().join("smart-meter.dsse.json"))
+        .arg("--pubkey")
+        .arg(dir.path().join("demo.pub"))
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stderr));
+    // A second run refuses to overwrite the key.
+    let again = blueprint()
+        .args(["demo", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}

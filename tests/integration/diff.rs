@@ -971,3 +971,101 @@ fn cli_mud_export() {
     // The wildcard host cannot be expressed and is reported.
     assert!(text(&out.stderr).contains("wildcard"));
 }
+
+// ---------------------------------------------------------------------------
+// Signed blueprints
+
+/// Signs the bundled smart meter with a fixed key; returns (envelope, pubkey, manifest).
+fn signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let key = blueprint::keys::SigningKeyFile::from_seed(&[7; 32]);
+    let private = dir.join("v.key");
+    let public = dir.join("v.pub");
+    std::fs::write(&private, key.to_pem().unwrap().as_bytes()).unwrap();
+    std::fs::set_permissions(&private, std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::write(&public, key.public().to_pem().unwrap()).unwrap();
+    let manifest = repo_file("examples/smart-meter.toml");
+    let env = dir.join("env.json");
+    let o = blueprint()
+        .arg("sign")
+        .arg(&manifest)
+        .arg("--key")
+        .arg(&private)
+        .args(["--as-of", "2026-11-26", "-o"])
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    (env, public, manifest)
+}
+
+#[test]
+fn cli_diff_verifies_a_signed_blueprint_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let (env, public, manifest) = signed(dir.path());
+    // The verified payload is the manifest: no deviation from itself.
+    let out = blueprint()
+        .arg("diff")
+        .arg(&env)
+        .arg(&manifest)
+        .arg("--pubkey")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("matches the blueprint"));
+    // Without a key the envelope is not used.
+    let out = blueprint()
+        .arg("diff")
+        .arg(&env)
+        .arg(&manifest)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--pubkey"));
+    // Another vendor's key: verification fails and the diff stops.
+    let other = dir.path().join("other.pub");
+    std::fs::write(
+        &other,
+        blueprint::keys::SigningKeyFile::from_seed(&[8; 32])
+            .public()
+            .to_pem()
+            .unwrap(),
+    )
+    .unwrap();
+    let out = blueprint()
+        .arg("diff")
+        .arg(&env)
+        .arg(&manifest)
+        .arg("--pubkey")
+        .arg(&other)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("does not verify"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    // A tampered payload never reaches the diff.
+    let mut v: Value = serde_json::from_slice(&std::fs::read(&env).unwrap()).unwrap();
+    let p = v["payload"].as_str().unwrap().to_owned();
+    v["payload"] = json!(format!("{}{}", &p[..p.len() - 8], "AAAAAAAA"));
+    let bad = write(dir.path(), "bad.json", serde_json::to_vec(&v).unwrap());
+    let out = blueprint()
+        .arg("diff")
+        .arg(&bad)
+        .arg(&manifest)
+        .arg("--pubkey")
+        .arg(&public)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -5,5 +5,6 @@ mod crypto;
 mod diff;
 mod engine;
 mod profile_cases;
+mod render;
 mod schema;
 mod util;
