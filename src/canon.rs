@@ -28,14 +28,15 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CanonError {
-    /// An integer outside ±(2^53 − 1): as a double it would be rounded.
+    /// An integer outside ±(2^53 − 1), or a double JCS would write as one:
+    /// a reader could not take it back exactly.
     #[error(
-        "integer {value} at `{pointer}` is outside ±(2^53−1) and cannot be represented exactly"
+        "number {value} at `{pointer}` is an integer outside ±(2^53−1) and cannot be represented exactly"
     )]
     UnsafeInteger {
         /// JSON pointer of the value (`""` is the root).
         pointer: String,
-        /// The integer as written.
+        /// The number as serde_json writes it.
         value: String,
     },
     /// NaN or ±infinity have no JSON form.
@@ -207,7 +208,15 @@ fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), CanonError> {
     } else {
         // With serde_json's default features a `Number` is never NaN or
         // infinite; `arbitrary_precision` or hand-built values could be.
-        write_f64(n.as_f64().unwrap_or(f64::NAN), out)?;
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        // A double in (2^53−1, 10^21) is written without exponent or
+        // fraction, as an integer no reader can take back exactly: refuse it
+        // like the integer it becomes, so canonical output always re-parses
+        // to itself.
+        if f.is_finite() && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21 {
+            return Err(unsafe_int(n));
+        }
+        write_f64(f, out)?;
     }
     Ok(())
 }
@@ -552,6 +561,21 @@ mod tests {
             assert_eq!(err.code(), "canon/unsafe-integer");
             assert_eq!(err.to_diagnostic().pointer.as_deref(), Some("/a/b~1c~0/1"));
         }
+        // Doubles that JCS would write as integers beyond the safe range.
+        for f in [
+            9007199254740992.0,
+            -1e17,
+            4.9108243788990104e16,
+            999999999999999900000.0,
+        ] {
+            let err = canonicalize(&json!({"f": f})).unwrap_err();
+            assert!(matches!(err, CanonError::UnsafeInteger { .. }), "{f}");
+            assert_eq!(err.pointer(), "/f");
+        }
+        assert_eq!(
+            canon_str(&json!([1e21, -1e21, 9007199254740991.0, 1.5e300])),
+            "[1e+21,-1e+21,9007199254740991,1.5e+300]"
+        );
         // Parsed from text: serde_json keeps 9007199254740993 as a u64, and
         // canon refuses it instead of rounding to ...992.
         let v: Value = serde_json::from_str("{\"n\": 9007199254740993}").unwrap();
@@ -579,6 +603,90 @@ mod tests {
         let once = canonicalize(&v).unwrap();
         let again = canonicalize(&serde_json::from_slice(&once).unwrap()).unwrap();
         assert_eq!(once, again);
+    }
+
+    /// T10 (short form): random documents with awkward keys, strings and
+    /// numbers; the canonical form re-parses and re-canonicalizes to itself.
+    #[test]
+    fn random_documents_are_idempotent() {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self) -> u64 {
+                // xorshift64*
+                self.0 ^= self.0 >> 12;
+                self.0 ^= self.0 << 25;
+                self.0 ^= self.0 >> 27;
+                self.0.wrapping_mul(0x2545F4914F6CDD1D)
+            }
+            fn below(&mut self, n: u64) -> u64 {
+                self.next() % n
+            }
+        }
+        const CHARS: &[char] = &[
+            'a',
+            'B',
+            '0',
+            ' ',
+            '"',
+            '\\',
+            '/',
+            '\n',
+            '\u{0}',
+            '\u{1f}',
+            '\u{7f}',
+            'é',
+            '€',
+            '\u{2028}',
+            '\u{e000}',
+            '\u{fb33}',
+            '\u{ffff}',
+            '\u{10000}',
+            '😀',
+            '\u{10ffff}',
+        ];
+        fn text(r: &mut Rng) -> String {
+            (0..r.below(6))
+                .map(|_| CHARS[r.below(CHARS.len() as u64) as usize])
+                .collect()
+        }
+        fn value(r: &mut Rng, depth: u32) -> Value {
+            match r.below(if depth > 3 { 5 } else { 7 }) {
+                0 => Value::Null,
+                1 => Value::Bool(r.below(2) == 0),
+                2 => {
+                    json!((r.next() % (2 * MAX_SAFE_INTEGER + 1)) as i64 - MAX_SAFE_INTEGER as i64)
+                }
+                3 => {
+                    let f = f64::from_bits(r.next());
+                    let big_integral = f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21;
+                    if big_integral {
+                        let err = canonicalize(&json!([f])).unwrap_err();
+                        assert!(matches!(err, CanonError::UnsafeInteger { .. }), "{f}");
+                    }
+                    if f.is_finite() && !big_integral {
+                        json!(f)
+                    } else {
+                        json!(0.5)
+                    }
+                }
+                4 => Value::String(text(r)),
+                5 => Value::Array((0..r.below(5)).map(|_| value(r, depth + 1)).collect()),
+                _ => Value::Object(
+                    (0..r.below(6))
+                        .map(|_| (text(r), value(r, depth + 1)))
+                        .collect(),
+                ),
+            }
+        }
+        let mut r = Rng(0x9E3779B97F4A7C15);
+        for _ in 0..2000 {
+            let v = value(&mut r, 0);
+            let once = canonicalize(&v).unwrap();
+            // Compare bytes: `3.0` and `3` are one JSON number but two
+            // serde_json values.
+            let back: Value = serde_json::from_slice(&once).unwrap();
+            assert_eq!(canonicalize(&back).unwrap(), once);
+        }
     }
 
     #[test]
