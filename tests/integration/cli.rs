@@ -167,3 +167,52 @@ fn demo_validates_signs_and_verifies_the_bundled_example() {
         .unwrap();
     assert_eq!(again.status.code(), Some(2));
 }
+
+/// One requirement in several laws (catalog §6.1): one finding for people,
+/// one result per rule for machines.
+#[test]
+fn a_shared_check_failing_under_several_laws_reads_as_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let camera =
+        std::fs::read_to_string(crate::util::repo_file("examples/home-camera.toml")).unwrap();
+    let needle = "password_scheme = \"user_set_on_first_use\"";
+    assert!(camera.contains(needle));
+    let f = write(
+        dir.path(),
+        "camera.toml",
+        camera.replace(needle, "password_scheme = \"universal_default\""),
+    );
+    let human = blueprint()
+        .args(["validate", "--color", "never", "--as-of", "2026-11-26"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let s = text(&human.stdout);
+    assert_eq!(s.matches("[check/EQ-PASSWORD]").count(), 1, "{s}");
+    let block = &s[s.find("[check/EQ-PASSWORD]").unwrap()..];
+    let block = &block[..block.find("\n\n").unwrap()];
+    for rule in ["etsi.5.1-1", "sb327.reasonable-security"] {
+        assert!(
+            block.contains(&format!("citation: {rule} (")),
+            "{rule} missing in\n{block}"
+        );
+    }
+    let json = blueprint()
+        .args(["validate", "--format", "json", "--as-of", "2026-11-26"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let grouped: Vec<&str> = report["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"]["group"] == "EQ-PASSWORD")
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(grouped.contains(&"profile/etsi.5.1-1"), "{grouped:?}");
+    assert!(
+        grouped.contains(&"profile/sb327.reasonable-security"),
+        "{grouped:?}"
+    );
+}

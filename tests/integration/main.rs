@@ -7,4 +7,5 @@ mod engine;
 mod profile_cases;
 mod render;
 mod schema;
+mod us_profiles;
 mod util;
