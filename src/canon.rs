@@ -28,14 +28,15 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum CanonError {
-    /// An integer outside ±(2^53 − 1): as a double it would be rounded.
+    /// An integer outside ±(2^53 − 1), or a double JCS would write as one:
+    /// a reader could not take it back exactly.
     #[error(
-        "integer {value} at `{pointer}` is outside ±(2^53−1) and cannot be represented exactly"
+        "number {value} at `{pointer}` is an integer outside ±(2^53−1) and cannot be represented exactly"
     )]
     UnsafeInteger {
         /// JSON pointer of the value (`""` is the root).
         pointer: String,
-        /// The integer as written.
+        /// The number as serde_json writes it.
         value: String,
     },
     /// NaN or ±infinity have no JSON form.
@@ -172,28 +173,20 @@ fn write_member(i: usize, k: &str, v: &Value, out: &mut Vec<u8>) -> Result<(), C
 /// Compares two strings by UTF-16 code units (RFC 8785 §3.2.3).
 ///
 /// UTF-8 byte order equals code-point order; UTF-16 order differs only when
-/// the first differing characters are one in U+E000..=U+FFFF and the other
-/// astral (≥ U+10000, encoded with surrogates 0xD800..0xDFFF, which sort
-/// lower). So compare bytes and correct that single case.
+/// the first differing characters are one in U+E000..=U+FFFF (UTF-8 lead
+/// byte 0xEE or 0xEF) and the other astral (≥ U+10000, lead byte 0xF0..=0xF4,
+/// encoded in UTF-16 with surrogates 0xD800..0xDFFF, which sort lower). Two
+/// characters with different lead bytes differ at their first byte, so the
+/// first differing byte decides, with that one case swapped.
 pub fn utf16_cmp(a: &str, b: &str) -> Ordering {
     let (ab, bb) = (a.as_bytes(), b.as_bytes());
     let Some(i) = ab.iter().zip(bb).position(|(x, y)| x != y) else {
         return ab.len().cmp(&bb.len());
     };
-    // Both strings agree before `i`, so the differing characters start at the
-    // same char boundary at or before `i`.
-    let start = (0..=i).rev().find(|&j| a.is_char_boundary(j)).unwrap_or(0);
-    let ca = a[start..].chars().next().map_or(0, u32::from);
-    let cb = b[start..].chars().next().map_or(0, u32::from);
-    let class = |c: u32| match c {
-        0xE000..=0xFFFF => 1u8,
-        0x10000.. => 2,
-        _ => 0,
-    };
-    match (class(ca), class(cb)) {
-        (1, 2) => Ordering::Greater,
-        (2, 1) => Ordering::Less,
-        _ => ab[i].cmp(&bb[i]),
+    match (ab[i], bb[i]) {
+        (0xEE..=0xEF, 0xF0..) => Ordering::Greater,
+        (0xF0.., 0xEE..=0xEF) => Ordering::Less,
+        (x, y) => x.cmp(&y),
     }
 }
 
@@ -215,7 +208,15 @@ fn write_number(n: &Number, out: &mut Vec<u8>) -> Result<(), CanonError> {
     } else {
         // With serde_json's default features a `Number` is never NaN or
         // infinite; `arbitrary_precision` or hand-built values could be.
-        write_f64(n.as_f64().unwrap_or(f64::NAN), out)?;
+        let f = n.as_f64().unwrap_or(f64::NAN);
+        // A double in (2^53−1, 10^21) is written without exponent or
+        // fraction, as an integer no reader can take back exactly: refuse it
+        // like the integer it becomes, so canonical output always re-parses
+        // to itself.
+        if f.is_finite() && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21 {
+            return Err(unsafe_int(n));
+        }
+        write_f64(f, out)?;
     }
     Ok(())
 }
@@ -462,6 +463,40 @@ mod tests {
         assert_eq!(canon_str(&v), "{\"a\":3,\"\u{10000}\":2,\"\u{ffff}\":1}");
     }
 
+    #[test]
+    fn utf16_cmp_agrees_with_encode_utf16() {
+        let chars = [
+            'a',
+            'z',
+            '\u{7f}',
+            '\u{80}',
+            '\u{7ff}',
+            '\u{800}',
+            '\u{d7ff}',
+            '\u{e000}',
+            '\u{efff}',
+            '\u{f000}',
+            '\u{fb33}',
+            '\u{ffff}',
+            '\u{10000}',
+            '\u{1f600}',
+            '\u{10ffff}',
+        ];
+        let mut strings = vec![String::new()];
+        for &c in &chars {
+            strings.push(c.to_string());
+            for &d in &chars {
+                strings.push([c, d].iter().collect());
+            }
+        }
+        for a in &strings {
+            for b in &strings {
+                let want = a.encode_utf16().cmp(b.encode_utf16());
+                assert_eq!(utf16_cmp(a, b), want, "{a:?} vs {b:?}");
+            }
+        }
+    }
+
     // RFC 8785 Appendix B (number serialization samples).
     #[test]
     fn rfc8785_appendix_b_numbers() {
@@ -526,6 +561,21 @@ mod tests {
             assert_eq!(err.code(), "canon/unsafe-integer");
             assert_eq!(err.to_diagnostic().pointer.as_deref(), Some("/a/b~1c~0/1"));
         }
+        // Doubles that JCS would write as integers beyond the safe range.
+        for f in [
+            9007199254740992.0,
+            -1e17,
+            4.9108243788990104e16,
+            999999999999999900000.0,
+        ] {
+            let err = canonicalize(&json!({"f": f})).unwrap_err();
+            assert!(matches!(err, CanonError::UnsafeInteger { .. }), "{f}");
+            assert_eq!(err.pointer(), "/f");
+        }
+        assert_eq!(
+            canon_str(&json!([1e21, -1e21, 9007199254740991.0, 1.5e300])),
+            "[1e+21,-1e+21,9007199254740991,1.5e+300]"
+        );
         // Parsed from text: serde_json keeps 9007199254740993 as a u64, and
         // canon refuses it instead of rounding to ...992.
         let v: Value = serde_json::from_str("{\"n\": 9007199254740993}").unwrap();
@@ -553,6 +603,90 @@ mod tests {
         let once = canonicalize(&v).unwrap();
         let again = canonicalize(&serde_json::from_slice(&once).unwrap()).unwrap();
         assert_eq!(once, again);
+    }
+
+    /// T10 (short form): random documents with awkward keys, strings and
+    /// numbers; the canonical form re-parses and re-canonicalizes to itself.
+    #[test]
+    fn random_documents_are_idempotent() {
+        struct Rng(u64);
+        impl Rng {
+            fn next(&mut self) -> u64 {
+                // xorshift64*
+                self.0 ^= self.0 >> 12;
+                self.0 ^= self.0 << 25;
+                self.0 ^= self.0 >> 27;
+                self.0.wrapping_mul(0x2545F4914F6CDD1D)
+            }
+            fn below(&mut self, n: u64) -> u64 {
+                self.next() % n
+            }
+        }
+        const CHARS: &[char] = &[
+            'a',
+            'B',
+            '0',
+            ' ',
+            '"',
+            '\\',
+            '/',
+            '\n',
+            '\u{0}',
+            '\u{1f}',
+            '\u{7f}',
+            'é',
+            '€',
+            '\u{2028}',
+            '\u{e000}',
+            '\u{fb33}',
+            '\u{ffff}',
+            '\u{10000}',
+            '😀',
+            '\u{10ffff}',
+        ];
+        fn text(r: &mut Rng) -> String {
+            (0..r.below(6))
+                .map(|_| CHARS[r.below(CHARS.len() as u64) as usize])
+                .collect()
+        }
+        fn value(r: &mut Rng, depth: u32) -> Value {
+            match r.below(if depth > 3 { 5 } else { 7 }) {
+                0 => Value::Null,
+                1 => Value::Bool(r.below(2) == 0),
+                2 => {
+                    json!((r.next() % (2 * MAX_SAFE_INTEGER + 1)) as i64 - MAX_SAFE_INTEGER as i64)
+                }
+                3 => {
+                    let f = f64::from_bits(r.next());
+                    let big_integral = f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21;
+                    if big_integral {
+                        let err = canonicalize(&json!([f])).unwrap_err();
+                        assert!(matches!(err, CanonError::UnsafeInteger { .. }), "{f}");
+                    }
+                    if f.is_finite() && !big_integral {
+                        json!(f)
+                    } else {
+                        json!(0.5)
+                    }
+                }
+                4 => Value::String(text(r)),
+                5 => Value::Array((0..r.below(5)).map(|_| value(r, depth + 1)).collect()),
+                _ => Value::Object(
+                    (0..r.below(6))
+                        .map(|_| (text(r), value(r, depth + 1)))
+                        .collect(),
+                ),
+            }
+        }
+        let mut r = Rng(0x9E3779B97F4A7C15);
+        for _ in 0..2000 {
+            let v = value(&mut r, 0);
+            let once = canonicalize(&v).unwrap();
+            // Compare bytes: `3.0` and `3` are one JSON number but two
+            // serde_json values.
+            let back: Value = serde_json::from_slice(&once).unwrap();
+            assert_eq!(canonicalize(&back).unwrap(), once);
+        }
     }
 
     #[test]

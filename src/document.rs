@@ -302,6 +302,13 @@ pub(crate) fn unsafe_integer(file: FileId, span: Span, pointer: &str, raw: &str)
     )
 }
 
+/// True for a finite float that RFC 8785 would write as an integer beyond
+/// ±(2^53−1) (ECMAScript prints integral values below 10^21 without an
+/// exponent), which could not be read back exactly.
+pub(crate) fn unsafe_float(f: f64) -> bool {
+    f.is_finite() && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21
+}
+
 /// Diagnostic for NaN or an infinity.
 pub(crate) fn non_finite(file: FileId, span: Span, pointer: &str, raw: &str) -> Diagnostic {
     Diagnostic::error(

@@ -528,6 +528,21 @@ mod tests {
         }
         order2[31] = 0x7f;
         assert!(PublicKey::from_bytes(&order2).is_none());
+        // The eight low-order points ("Taming the many EdDSAs", §5; the
+        // same encodings open ed25519-speccheck's cases).
+        for hex in [
+            "0100000000000000000000000000000000000000000000000000000000000000",
+            "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+            "0000000000000000000000000000000000000000000000000000000000000000",
+            "0000000000000000000000000000000000000000000000000000000000000080",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+            "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+            "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+        ] {
+            let bytes: [u8; 32] = unhex(hex).try_into().unwrap();
+            assert!(PublicKey::from_bytes(&bytes).is_none(), "{hex}");
+        }
         assert!(PublicKey::from_bytes(&unhex(PUB1).try_into().unwrap()).is_some());
     }
 

@@ -37,10 +37,10 @@ pub(crate) fn endpoint_facts(ctx: &Ctx, items: &[Value]) -> Vec<Value> {
                     })
                     .collect()
             };
-            json!({
+            obj! {
                 "at": format!("/network_endpoints/{j}"),
                 "host": sref(e, "/host"),
-                "carries": {
+                "carries": obj! {
                     "items": carried.iter().map(|(_, f)| f["id"].clone()).collect::<Vec<_>>(),
                     "personal": any(&personal),
                     "personal_eea": any(&|f| personal(f) && flag(f, "/markets/eea")),
@@ -49,14 +49,14 @@ pub(crate) fn endpoint_facts(ctx: &Ctx, items: &[Value]) -> Vec<Value> {
                     "coppa": any(&|f| flag(f, "/sens/coppa")),
                     "credentials": any(&|f| sref(f, "/category").is_some_and(|c| under(c, "user.authorization"))),
                 },
-                "operator": {
+                "operator": obj! {
                     "at": format!("/network_endpoints/{j}/operator"),
                     "first_party": first_party,
                     "recipient": op_idx.map_or(Value::Null, |k| ctx.recipient_mirror(k)),
                     "unlisted_on": unlisted,
                 },
                 "exposure_disclosed": sref(e, "/host").is_some_and(|h| covers.contains(&h)),
-            })
+            }
         })
         .collect()
 }

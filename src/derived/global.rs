@@ -47,11 +47,11 @@ pub(crate) fn global_facts(
     ctx: &Ctx,
     as_of: Date,
     cross_border: &[(String, Value)],
-    items: &[Value],
-    endpoints: &[Value],
-    recipients: &[Value],
-    sensors: &[Value],
-    channels: &[Value],
+    items: Vec<Value>,
+    endpoints: Vec<Value>,
+    recipients: Vec<Value>,
+    sensors: Vec<Value>,
+    channels: Vec<Value>,
 ) -> Value {
     let personal: Vec<&Value> = items.iter().filter(|f| flag(f, "/personal")).collect();
     let set = |p: &dyn Fn(&Value) -> bool| -> Vec<Value> {
@@ -61,7 +61,7 @@ pub(crate) fn global_facts(
             .map(|f| item_ref(f))
             .collect()
     };
-    let sets = json!({
+    let sets = obj! {
         "PERSONAL": set(&|_| true),
         "SENS_GDPR": set(&|f| flag(f, "/sens/gdpr9")),
         "SENS_PIPL": set(&|f| flag(f, "/sens/pipl28")),
@@ -75,8 +75,21 @@ pub(crate) fn global_facts(
         "CN_ITEMS": set(&|f| flag(f, "/markets/cn")),
         "EEA_ITEMS": set(&|f| flag(f, "/markets/eea")),
         "US_ITEMS": set(&|f| flag(f, "/markets/us")),
-    });
-    json!({
+    };
+    let cn = cn_export(ctx, &items);
+    let cross: Vec<Value> = cross_border
+        .iter()
+        .map(|(at, f)| {
+            let e = ctx.ptr(at);
+            obj! {
+                "at": at.as_str(),
+                "reached": f.get("reached").and_then(Value::as_bool).unwrap_or(false),
+                "to_country": e.and_then(|e| sref(e, "/to_country")),
+                "from_market": e.and_then(|e| sref(e, "/from_market")),
+            }
+        })
+        .collect();
+    obj! {
         "as_of": fmt_date(as_of),
         "derived_version": super::DERIVED_VERSION,
         "mkt": global_mkt(ctx.refs, &ctx.markets),
@@ -87,23 +100,12 @@ pub(crate) fn global_facts(
         "recipients": recipients,
         "sensors": sensors,
         "remote_access_channels": channels,
-        "cn_export": cn_export(ctx, items),
+        "cn_export": cn,
         "support_period": support_period(ctx),
         "foreign": foreign(ctx),
         "assessment_timing": assessment_timing(ctx),
-        "cross_border": cross_border
-            .iter()
-            .map(|(at, f)| {
-                let e = ctx.ptr(at);
-                json!({
-                    "at": at,
-                    "reached": f.get("reached").cloned().unwrap_or(Value::Bool(false)),
-                    "to_country": e.and_then(|e| sref(e, "/to_country")),
-                    "from_market": e.and_then(|e| sref(e, "/from_market")),
-                })
-            })
-            .collect::<Vec<_>>(),
-    })
+        "cross_border": cross,
+    }
 }
 
 /// Catalog §4.3 (C7): sums over `cross_border[]` entries from CN.

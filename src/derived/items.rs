@@ -353,7 +353,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
     let consent_rank = sref(it, "/consent/kind").and_then(|k| LADDER.iter().position(|l| *l == k));
 
     let flows = flows(ctx, i, it, &endpoint_idx);
-    json!({
+    obj! {
         "at": at,
         "id": id,
         "category": cat,
@@ -362,7 +362,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
         "personal": personal,
         "markets": mkt,
         "cloud": cloud,
-        "sens": {
+        "sens": obj! {
             "gdpr9": g, "pipl28": p, "cpra": c, "coppa": coppa, "any": any,
             "reason": why.join("; "),
         },
@@ -371,14 +371,14 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
         "recipients": recipients,
         "endpoints": endpoints,
         "sensors": sensors,
-        "covered_by": {
+        "covered_by": obj! {
             "dpia": covers("dpia"),
             "pipia": covers("pipia"),
             "ccpa_risk_assessment": covers("ccpa_risk_assessment"),
         },
         "exposure_disclosed": exposure_disclosed,
         "consent_rank": consent_rank,
-    })
+    }
 }
 
 /// Is `country` outside the GDPR protective zone for a flow to `recipient`?
@@ -425,24 +425,24 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
                 _ => {}
             }
         }
-        json!({ "gdpr": gdpr, "cn": cn, "declared": declared })
+        obj! { "gdpr": gdpr, "cn": cn, "declared": declared }
     };
     let mut out = Vec::new();
     let mut push = |at: String, via: &str, country: Option<&str>, rec: Option<usize>| {
         let rv = rec.map(|k| &ctx.recipients[k]);
         let c = country.unwrap_or("");
-        out.push(json!({
+        out.push(obj! {
             "at": at,
             "via": via,
             "country": country,
             "recipient": rec.map_or(Value::Null, |k| ctx.recipient_mirror(k)),
             "mech": mech(c, if via == "recipient" { rv.and_then(|r| sref(r, "/id")) } else { None }),
-            "outside": {
+            "outside": obj! {
                 "gdpr": !c.is_empty() && outside_gdpr(ctx, c, rv),
                 "cn": !c.is_empty() && c != "CN",
                 "item_markets": !c.is_empty() && !own_cc.iter().any(|m| m == c),
             },
-        }));
+        });
     };
     for (k, r) in strs(it.get("storage_regions")).iter().enumerate() {
         push(
@@ -497,13 +497,13 @@ pub(crate) fn cross_border_facts(ctx: &Ctx, items: &[Value]) -> Vec<(String, Val
             let reached = sref(e, "/to_country").is_some_and(|c| countries.contains(&c));
             out.push((
                 at.clone(),
-                json!({
+                obj! {
                     "at": at,
                     "recipient": recipient,
-                    "parent": parent,
+                    "parent": parent.clone(),
                     "parent_item": mirror(it, &format!("/data_items/{i}")),
                     "reached": reached,
-                }),
+                },
             ));
         }
     }

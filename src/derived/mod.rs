@@ -7,6 +7,16 @@
 //! copies of manifest objects also carry `mirror: true`, so that a rule
 //! error inside them maps back to the manifest (engine.md §1 rule 3).
 
+/// A JSON object built by moving values in. `json!` serializes, i.e.
+/// deep-copies, every non-literal value (engine.md §4.4: build by moving).
+macro_rules! obj {
+    ($($k:literal : $v:expr),* $(,)?) => {{
+        let mut m = serde_json::Map::new();
+        $( m.insert(String::from($k), serde_json::Value::from($v)); )*
+        serde_json::Value::Object(m)
+    }};
+}
+
 mod diff;
 mod endpoints;
 mod global;
@@ -28,13 +38,43 @@ pub use reference::{RefData, RefError};
 pub const DERIVED_VERSION: u32 = 1;
 
 /// The derived facts of one manifest.
+///
+/// The facts of items, endpoints, recipients, sensors and remote-access
+/// channels live once, in the `global` lists (`global.items[i]` …); the
+/// evaluation loop moves an element's entry into `derived` while that
+/// element is evaluated. Facts that have no global list (cross-border
+/// entries) are in `elements`.
 #[derive(Debug, Clone, Default)]
 pub struct DerivedView {
     /// Manifest-level facts (`global` in the evaluation document).
     pub global: Value,
-    /// Per-element facts keyed by the element's manifest pointer
-    /// (`/data_items/3`, `/network_endpoints/0`, `/data_items/1/cross_border/0`).
+    /// Other per-element facts keyed by the element's manifest pointer
+    /// (`/data_items/1/cross_border/0`).
     pub elements: HashMap<String, Value>,
+}
+
+/// Where the facts of the elements of `for_each` are listed in `global`.
+pub fn global_list(for_each: &str) -> Option<&'static str> {
+    match for_each {
+        "/data_items" => Some("items"),
+        "/network_endpoints" => Some("endpoints"),
+        "/recipients" => Some("recipients"),
+        "/sensors" => Some("sensors"),
+        "/security/remote_access_channels" => Some("remote_access_channels"),
+        _ => None,
+    }
+}
+
+impl DerivedView {
+    /// Facts of the element at manifest pointer `ptr`.
+    pub fn element(&self, ptr: &str) -> Option<&Value> {
+        if let Some(v) = self.elements.get(ptr) {
+            return Some(v);
+        }
+        let (arr, idx) = ptr.rsplit_once('/')?;
+        let list = global_list(arr)?;
+        self.global.get(list)?.get(idx.parse::<usize>().ok()?)
+    }
 }
 
 /// Computes the derived view of a normalized manifest (see
@@ -67,38 +107,23 @@ pub fn derive_with_previous(
     let sensor_facts = sensors::sensor_facts(&ctx, &item_facts);
     let cross_border = items::cross_border_facts(&ctx, &item_facts);
     let channel_facts = endpoints::channel_facts(&ctx);
-    let global = global::global_facts(
+    let mut global = global::global_facts(
         &ctx,
         as_of,
         &cross_border,
-        &item_facts,
-        &endpoint_facts,
-        &recipient_facts,
-        &sensor_facts,
-        &channel_facts,
+        item_facts,
+        endpoint_facts,
+        recipient_facts,
+        sensor_facts,
+        channel_facts,
     );
-    let mut global = global;
     if let Some(p) = previous {
         global::previous_shortening(&mut global, manifest, p);
     }
     if let (Some(d), Some(o)) = (global_diff, global.as_object_mut()) {
         o.insert("diff".into(), d);
     }
-    let mut elements = HashMap::new();
-    for (prefix, facts) in [
-        ("/data_items", item_facts),
-        ("/network_endpoints", endpoint_facts),
-        ("/recipients", recipient_facts),
-        ("/sensors", sensor_facts),
-        ("/security/remote_access_channels", channel_facts),
-    ] {
-        for (i, f) in facts.into_iter().enumerate() {
-            elements.insert(format!("{prefix}/{i}"), f);
-        }
-    }
-    for (ptr, f) in cross_border {
-        elements.insert(ptr, f);
-    }
+    let elements: HashMap<String, Value> = cross_border.into_iter().collect();
     DerivedView { global, elements }
 }
 
@@ -154,7 +179,7 @@ impl<'a> Ctx<'a> {
 
     /// Value at a JSON pointer into the manifest.
     pub fn ptr(&self, p: &str) -> Option<&'a Value> {
-        self.m.pointer(p)
+        at(self.m, p)
     }
 }
 
@@ -182,12 +207,26 @@ pub(crate) fn strs(v: Option<&Value>) -> Vec<&str> {
     arr(v).iter().filter_map(Value::as_str).collect()
 }
 
+/// `Value::pointer` for the constant, escape-free pointers of this module,
+/// without allocating per segment (it runs thousands of times per manifest).
+pub(crate) fn at<'a>(v: &'a Value, p: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for seg in p.split('/').skip(1) {
+        cur = match cur {
+            Value::Object(o) => o.get(seg)?,
+            Value::Array(a) => a.get(seg.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 pub(crate) fn flag(v: &Value, p: &str) -> bool {
-    v.pointer(p).and_then(Value::as_bool).unwrap_or(false)
+    at(v, p).and_then(Value::as_bool).unwrap_or(false)
 }
 
 pub(crate) fn sref<'a>(v: &'a Value, p: &str) -> Option<&'a str> {
-    v.pointer(p).and_then(Value::as_str)
+    at(v, p).and_then(Value::as_str)
 }
 
 #[cfg(test)]

@@ -32,6 +32,10 @@ fn camera() -> Value {
     })
 }
 
+fn el<'a>(v: &'a DerivedView, ptr: &str) -> &'a Value {
+    v.element(ptr).unwrap_or(&Value::Null)
+}
+
 fn view() -> DerivedView {
     let refs = RefData::builtin().expect("reference tables");
     derive(&camera(), &refs, date!(2026 - 11 - 26))
@@ -40,7 +44,7 @@ fn view() -> DerivedView {
 #[test]
 fn deprecated_category_is_normalised_with_ancestors() {
     let v = view();
-    let face = &v.elements["/data_items/0"];
+    let face = &el(&v, "/data_items/0");
     assert_eq!(face["category"], "user.biometrics.face");
     assert_eq!(face["deprecated_category"], true);
     assert_eq!(
@@ -57,37 +61,37 @@ fn deprecated_category_is_normalised_with_ancestors() {
 #[test]
 fn sensitivity_follows_the_matrix() {
     let v = view();
-    let face = &v.elements["/data_items/0"];
+    let face = &el(&v, "/data_items/0");
     assert_eq!(face["sens"]["gdpr9"], true);
     assert_eq!(face["sens"]["pipl28"], true);
     assert_eq!(face["sens"]["cpra"], true);
     // Audio without voiceprint or health inference: not GDPR/PIPL per se, but
     // PIPL through the child under 14; COPPA through child under 13 in the US.
-    let kid = &v.elements["/data_items/1"];
+    let kid = &el(&v, "/data_items/1");
     assert_eq!(kid["sens"]["gdpr9"], false);
     assert_eq!(kid["sens"]["pipl28"], true);
     assert_eq!(kid["sens"]["coppa"], true);
     assert_eq!(kid["child"]["below"]["13"], true);
     assert_eq!(kid["child"]["min_age"], 12);
-    let temp = &v.elements["/data_items/2"];
+    let temp = &el(&v, "/data_items/2");
     assert_eq!(temp["personal"], false);
 }
 
 #[test]
 fn item_markets_default_to_manifest_markets() {
     let v = view();
-    assert_eq!(v.elements["/data_items/0"]["markets"]["cn"], false);
-    assert_eq!(v.elements["/data_items/1"]["markets"]["cn"], true);
+    assert_eq!(el(&v, "/data_items/0")["markets"]["cn"], false);
+    assert_eq!(el(&v, "/data_items/1")["markets"]["cn"], true);
     assert_eq!(v.global["mkt"]["EEA"], true);
     assert_eq!(v.global["mkt"]["US-FED"], false);
     // DE and FR only: highest Art. 8 age is 16.
-    assert_eq!(v.elements["/data_items/0"]["child"]["gdpr_consent_age"], 16);
+    assert_eq!(el(&v, "/data_items/0")["child"]["gdpr_consent_age"], 16);
 }
 
 #[test]
 fn flows_carry_mechanisms_and_locations() {
     let v = view();
-    let flows = v.elements["/data_items/0"]["flows"]
+    let flows = el(&v, "/data_items/0")["flows"]
         .as_array()
         .cloned()
         .unwrap_or_default();
@@ -103,7 +107,7 @@ fn flows_carry_mechanisms_and_locations() {
 #[test]
 fn endpoint_recipient_sensor_joins() {
     let v = view();
-    let e = &v.elements["/network_endpoints/0"];
+    let e = &el(&v, "/network_endpoints/0");
     assert_eq!(e["carries"]["personal_eea"], true);
     assert_eq!(e["carries"]["coppa"], true);
     assert_eq!(
@@ -111,12 +115,12 @@ fn endpoint_recipient_sensor_joins() {
         json!([{ "id": "kid_audio", "at": "/data_items/1/recipients" }])
     );
     assert_eq!(
-        v.elements["/recipients/0"]["receives"]["items"],
+        el(&v, "/recipients/0")["receives"]["items"],
         json!(["face", "kid_audio"])
     );
-    assert_eq!(v.elements["/sensors/0"]["produces_facts"]["personal"], true);
-    assert_eq!(v.elements["/data_items/0"]["covered_by"]["dpia"], true);
-    let cb = &v.elements["/data_items/0/cross_border/0"];
+    assert_eq!(el(&v, "/sensors/0")["produces_facts"]["personal"], true);
+    assert_eq!(el(&v, "/data_items/0")["covered_by"]["dpia"], true);
+    let cb = &el(&v, "/data_items/0/cross_border/0");
     assert_eq!(cb["reached"], true);
     assert_eq!(cb["recipient"]["at"], "/recipients/0");
 }
@@ -180,7 +184,20 @@ fn view_matches_its_schema() {
         .expect("add")
         .prepare()
         .expect("prepare");
-    for (ptr, facts) in &v.elements {
+    let mut all: Vec<(String, &Value)> = v.elements.iter().map(|(k, f)| (k.clone(), f)).collect();
+    for (list, prefix) in [
+        ("items", "/data_items"),
+        ("endpoints", "/network_endpoints"),
+        ("recipients", "/recipients"),
+        ("sensors", "/sensors"),
+        ("remote_access_channels", "/security/remote_access_channels"),
+    ] {
+        for (i, f) in v.global[list].as_array().into_iter().flatten().enumerate() {
+            all.push((format!("{prefix}/{i}"), f));
+        }
+    }
+    assert!(all.len() > 5);
+    for (ptr, facts) in all {
         let kind = if ptr.contains("/cross_border/") {
             "cross_border"
         } else if ptr.starts_with("/data_items") {
@@ -217,7 +234,7 @@ fn requested_facts_diff_timing_totals_and_flows() {
     let mut prev = m.clone();
     prev["data_items"][0]["purposes"] = json!(["essential.service"]);
     let v = derive_with_previous(&m, Some(&prev), &refs, date!(2026 - 11 - 26));
-    let face = &v.elements["/data_items/0"];
+    let face = &el(&v, "/data_items/0");
     assert_eq!(
         face["diff"]["added_purposes"],
         json!(["marketing.advertising"])
@@ -250,7 +267,7 @@ fn requested_facts_diff_timing_totals_and_flows() {
     // Without a previous deposit there is no diff.
     let v = derive(&m, &refs, date!(2026 - 11 - 26));
     assert!(v.global.get("diff").is_none());
-    assert!(v.elements["/data_items/0"].get("diff").is_none());
+    assert!(el(&v, "/data_items/0").get("diff").is_none());
 }
 
 #[test]

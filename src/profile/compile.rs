@@ -144,7 +144,8 @@ pub(crate) fn build(
 
 /// A compiled condition: native conjuncts plus an optional validator.
 pub(crate) struct CompiledCond {
-    pub native: Vec<(String, bool)>,
+    /// Native conjuncts: path segments and the expected boolean.
+    pub native: Vec<(Vec<String>, bool)>,
     pub validator: Option<Validator>,
 }
 
@@ -152,10 +153,16 @@ impl CompiledCond {
     /// Does the condition hold on `doc`? Native conjuncts first (a few ns),
     /// then the schema.
     pub fn holds(&self, doc: &Value) -> bool {
-        self.native
-            .iter()
-            .all(|(p, b)| doc.pointer(p).and_then(Value::as_bool) == Some(*b))
-            && self.validator.as_ref().is_none_or(|v| v.is_valid(doc))
+        self.native.iter().all(|(segs, b)| {
+            let mut v = doc;
+            for s in segs {
+                match v.get(s.as_str()) {
+                    Some(x) => v = x,
+                    None => return false,
+                }
+            }
+            v.as_bool() == Some(*b)
+        }) && self.validator.as_ref().is_none_or(|v| v.is_valid(doc))
     }
 }
 
@@ -205,7 +212,11 @@ fn compile_cond(
     as_of: Date,
 ) -> Result<CompiledCond, String> {
     Ok(CompiledCond {
-        native: c.native.clone(),
+        native: c
+            .native
+            .iter()
+            .map(|(p, b)| (super::sugar::pointer_segments(p), *b))
+            .collect(),
         validator: match &c.schema {
             Some(s) => Some(build(reg, &with_defs(s, defs), as_of)?),
             None => None,

@@ -161,7 +161,14 @@ pub fn evaluate_value(
                 continue;
             };
             let item = std::mem::take(slot);
-            let facts = elements.remove(&ptr).unwrap_or(Value::Object(Map::new()));
+            // The element's facts: moved out of their `global` list (or the
+            // per-pointer map) for the time the element is evaluated.
+            let gptr = derived::global_list(fe)
+                .map(|l| format!("/global/{l}/{}", ptr.rsplit('/').next().unwrap_or("")));
+            let facts = match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
+                Some(slot) => std::mem::take(slot),
+                None => elements.remove(&ptr).unwrap_or(Value::Object(Map::new())),
+            };
             if let Value::Object(w) = &mut doc {
                 w.insert("item".into(), item);
                 w.insert("derived".into(), facts);
@@ -192,11 +199,15 @@ pub fn evaluate_value(
                     );
                 }
             }
-            // Move the element back.
+            // Move the element and its facts back.
             if let Value::Object(w) = &mut doc {
                 let item = w.remove("item").unwrap_or(Value::Null);
-                if let Some(facts) = w.remove("derived") {
-                    elements.insert(ptr.clone(), facts);
+                let facts = w.remove("derived").unwrap_or(Value::Null);
+                match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
+                    Some(slot) => *slot = facts,
+                    None => {
+                        elements.insert(ptr.clone(), facts);
+                    }
                 }
                 if let Some(slot) = doc.pointer_mut(&mptr) {
                     *slot = item;

@@ -186,6 +186,9 @@ fn unrepresentable_values_are_refused_never_hashed() {
         ("inf.toml", "n = inf\n", "canon/non-finite"),
         ("nan.toml", "n = nan\n", "canon/non-finite"),
         ("huge.json", r#"{"n": 1e400}"#, "canon/non-finite"),
+        // A double JCS writes as the integer 100000000000000000.
+        ("bigfloat.json", r#"{"n": 1e17}"#, "canon/unsafe-integer"),
+        ("bigfloat.toml", "n = 1e17\n", "canon/unsafe-integer"),
         (
             "dup.json",
             r#"{"a": 1, "\u0061": 2}"#,
