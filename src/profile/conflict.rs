@@ -96,9 +96,7 @@ pub(crate) fn evaluate(
                 .pointer(&ptr)
                 .cloned()
                 .unwrap_or(Value::Null);
-            let facts = view
-                .elements
-                .get(&ptr)
+            let facts = element_facts(&view.elements, &doc["global"], &ptr)
                 .cloned()
                 .unwrap_or(Value::Object(Map::new()));
             if let Value::Object(w) = &mut doc {
@@ -118,6 +116,22 @@ pub(crate) fn evaluate(
     for (c, at) in found {
         out.diagnostics.push(diagnostic(c, at, src));
     }
+}
+
+/// An element's derived facts: in their `global` list (items, endpoints, …)
+/// or in the per-pointer map (engine.md §4.4).
+fn element_facts<'a>(
+    elements: &'a std::collections::HashMap<String, Value>,
+    global: &'a Value,
+    ptr: &str,
+) -> Option<&'a Value> {
+    if let Some(v) = elements.get(ptr) {
+        return Some(v);
+    }
+    let (arr, idx) = ptr.rsplit_once('/')?;
+    global
+        .get(derived::global_list(arr)?)?
+        .get(idx.parse::<usize>().ok()?)
 }
 
 fn diagnostic(c: &Conflict, pointer: String, src: &ManifestSource) -> Diagnostic {
