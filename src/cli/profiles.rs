@@ -3,7 +3,7 @@
 
 use super::render::human_diagnostic;
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::profile::{EffectiveFrom, Profile, ProfileLibrary, Rule, Selection};
+use blueprint::profile::{Conflict, EffectiveFrom, Profile, ProfileLibrary, Rule, Selection};
 use blueprint::source::SourceMap;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -207,6 +207,21 @@ pub fn explain(args: &ExplainArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(c) = lib.conflicts().iter().find(|c| c.id == args.rule) {
+        let text = match args.format {
+            ListFormat::Json => json_text(&json!({
+                "id": c.id,
+                "title": c.title,
+                "citation": c.citation,
+                "profiles": c.profiles,
+                "for_each": c.for_each,
+                "when": c.when,
+                "explanation": c.explanation,
+            })),
+            ListFormat::Human => conflict_text(c),
+        };
+        return finish(&text);
+    }
     let Some((p, r)) = lib.find_rule(&args.rule) else {
         let all: Vec<String> = lib
             .profiles()
@@ -293,6 +308,29 @@ fn explain_text(p: &Profile, r: &Rule) -> String {
         s.push_str(&format!("Also runs the built-in check `{n}`\n"));
     }
     s.push_str(&format!("\nHow to fix: {}\n", r.hint));
+    s
+}
+
+fn conflict_text(c: &Conflict) -> String {
+    let mut s = format!(
+        "{} (info, conflict between regimes)\n  {}\n\n",
+        c.id, c.title
+    );
+    s.push_str(&format!("Citation: {}\n", c.citation));
+    s.push_str(&format!(
+        "Reported when these profiles all apply: {}\n",
+        c.profiles.join(", ")
+    ));
+    if let Some(fe) = &c.for_each {
+        s.push_str(&format!("Checked for each element of: {fe}\n"));
+    }
+    if let Some(w) = &c.when {
+        s.push_str("Applies when:\n");
+        for l in blueprint::profile::words::describe(w) {
+            s.push_str(&format!("  - {l}\n"));
+        }
+    }
+    s.push_str(&format!("\nWhat to do: {}\n", c.explanation));
     s
 }
 

@@ -13,6 +13,10 @@ use crate::source::{FileId, Span};
 use serde_json::{Map, Value};
 use time::Date;
 
+/// What conflict findings carry as [`RuleRef::profile`]: they belong to no
+/// profile, and summaries count them under this name.
+pub const CONFLICTS: &str = "conflicts";
+
 /// One `[[conflict]]`.
 #[derive(Debug, Clone)]
 pub struct Conflict {
@@ -157,7 +161,7 @@ fn diagnostic(c: &Conflict, pointer: String, src: &ManifestSource) -> Diagnostic
             format!("citation: {}", c.citation),
         ],
         rule: Some(RuleRef {
-            profile: compile::SHARED_URI.to_string(),
+            profile: CONFLICTS.to_string(),
             rule: c.id.clone(),
             citation: c.citation.clone(),
             hint: c.explanation.clone(),

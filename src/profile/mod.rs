@@ -17,7 +17,7 @@ mod native;
 mod sugar;
 pub mod words;
 
-pub use conflict::Conflict;
+pub use conflict::{CONFLICTS, Conflict};
 pub use eval::{Evaluation, Extra, ManifestSource, evaluate_value};
 pub use model::{Check, EffectiveFrom, Group, Profile, Rule, Shared};
 pub use native::NATIVES;

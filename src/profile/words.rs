@@ -147,7 +147,11 @@ fn walk(s: &Value, subject: Option<&str>, default: Subject, out: &mut Vec<String
             "minItems" => format!("has at least {v} entries"),
             "maxItems" if v.as_u64() == Some(0) => "is empty".to_string(),
             "maxItems" => format!("has at most {v} entries"),
-            "minimum" => format!("is at least {v}"),
+            "minimum" => match obj.get("maximum") {
+                Some(max) => format!("is between {v} and {max}"),
+                None => format!("is at least {v}"),
+            },
+            "maximum" if obj.contains_key("minimum") => continue,
             "maximum" => format!("is at most {v}"),
             "exclusiveMinimum" => format!("is more than {v}"),
             "exclusiveMaximum" => format!("is less than {v}"),
@@ -290,12 +294,14 @@ mod tests {
         let lines = describe(&json!({
             "/derived/flows": {"items": {"properties": {"country": {"not": {"$ref": "urn:blueprint:shared#/$defs/EEA"}}}}},
             "/manifest/vendor/established_in": {"contains": {"const": "CN"}},
+            "/item/child_age_min": {"minimum": 13, "maximum": 15},
             "anyOf": [{"$ref": "urn:blueprint:shared#/$defs/declares_etsi"}, {"/global/mkt/GB": {"const": true}}],
         }));
         assert_eq!(
             lines,
             [
                 "derived fact flows has every entry where country is not in the shared set `EEA`",
+                "the element's child_age_min is between 13 and 15",
                 "manifest vendor.established_in contains \"CN\"",
                 "at least one of: the shared condition `declares_etsi` holds | global fact mkt.GB is true",
             ]

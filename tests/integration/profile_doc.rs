@@ -52,3 +52,20 @@ fn profiles_doc_writes_the_reference_to_a_file_and_to_stdout() {
     assert!(written.contains("\n### gdpr.security-in-transit\n"));
     assert!(written.contains("\n### conflict.storage-region-per-market\n"));
 }
+
+#[test]
+fn explain_describes_a_conflict_between_regimes() {
+    let out = blueprint()
+        .args(["explain", "conflict.storage-region-per-market"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8_lossy(&out);
+    assert!(
+        text.contains("Reported when these profiles all apply: eu-gdpr, cn-pipl"),
+        "{text}"
+    );
+    assert!(text.contains("split the item per market group"), "{text}");
+}
