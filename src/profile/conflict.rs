@@ -6,11 +6,12 @@
 
 use super::ProfileLibrary;
 use super::compile;
-use super::eval::{Evaluation, Extra, ManifestSource, expand_for_each};
+use super::eval::{Evaluation, ManifestSource, expand_for_each};
 use crate::derived;
 use crate::diag::{Diagnostic, Label, RuleRef, Severity};
 use crate::source::{FileId, Span};
 use serde_json::{Map, Value};
+use std::collections::HashMap;
 use time::Date;
 
 /// What conflict findings carry as [`RuleRef::profile`]: they belong to no
@@ -52,11 +53,13 @@ impl Conflict {
     }
 }
 
-/// Appends the conflict findings to `out` (after the profiles ran).
+/// Appends the conflict findings to `out` (after the profiles ran), on the
+/// evaluation document the profiles used (`{manifest, global}`; element
+/// facts in their global lists or in `elements`), without deriving again.
 pub(crate) fn evaluate(
     lib: &ProfileLibrary,
-    manifest: &Value,
-    extra: &Extra,
+    doc: &mut Value,
+    elements: &HashMap<String, Value>,
     src: &ManifestSource,
     as_of: Date,
     out: &mut Evaluation,
@@ -67,16 +70,6 @@ pub(crate) fn evaluate(
         .iter()
         .filter(|c| c.profiles.iter().all(|p| applied.contains(p)))
         .collect();
-    if due.is_empty() {
-        return;
-    }
-    let view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
-    let mut m = manifest.clone();
-    derived::normalize_manifest(&mut m);
-    let mut w = Map::new();
-    w.insert("manifest".into(), m);
-    w.insert("global".into(), view.global);
-    let mut doc = Value::Object(w);
     let mut found = Vec::new();
     for c in due {
         let v = match compile::build(&lib.registry, &c.when_schema, as_of) {
@@ -90,7 +83,7 @@ pub(crate) fn evaluate(
             }
         };
         let Some(fe) = &c.for_each else {
-            if v.is_valid(&doc) {
+            if v.is_valid(doc) {
                 found.push((c, c.point_at.clone().unwrap_or_default()));
             }
             continue;
@@ -100,19 +93,19 @@ pub(crate) fn evaluate(
                 .pointer(&ptr)
                 .cloned()
                 .unwrap_or(Value::Null);
-            let facts = element_facts(&view.elements, &doc["global"], &ptr)
+            let facts = element_facts(elements, &doc["global"], &ptr)
                 .cloned()
                 .unwrap_or(Value::Object(Map::new()));
-            if let Value::Object(w) = &mut doc {
+            if let Value::Object(w) = &mut *doc {
                 w.insert("item".into(), item);
                 w.insert("derived".into(), facts);
             }
-            if v.is_valid(&doc) {
+            if v.is_valid(doc) {
                 let at = format!("{ptr}{}", c.point_at.as_deref().unwrap_or(""));
                 found.push((c, at));
             }
         }
-        if let Value::Object(w) = &mut doc {
+        if let Value::Object(w) = &mut *doc {
             w.remove("item");
             w.remove("derived");
         }
@@ -125,7 +118,7 @@ pub(crate) fn evaluate(
 /// An element's derived facts: in their `global` list (items, endpoints, …)
 /// or in the per-pointer map (engine.md §4.4).
 fn element_facts<'a>(
-    elements: &'a std::collections::HashMap<String, Value>,
+    elements: &'a HashMap<String, Value>,
     global: &'a Value,
     ptr: &str,
 ) -> Option<&'a Value> {
@@ -174,7 +167,7 @@ fn diagnostic(c: &Conflict, pointer: String, src: &ManifestSource) -> Diagnostic
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{Selection, evaluate_value};
+    use crate::profile::{Extra, Selection, evaluate_value};
     use crate::source::SourceMap;
 
     const CAMERA: &str = include_str!("../../tests/fixtures/bases/engine-camera.json");

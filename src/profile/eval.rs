@@ -229,7 +229,7 @@ pub fn evaluate_value(
                 .push(diagnostic(p, r, f, src, as_of, severity_capped[ai]));
         }
     }
-    super::conflict::evaluate(lib, manifest, extra, src, as_of, &mut out);
+    super::conflict::evaluate(lib, &mut doc, &elements, src, as_of, &mut out);
     out
 }
 
