@@ -15,8 +15,8 @@ pub const ENDPOINTS: usize = 100_000;
 fn manifest(n: usize, variant: bool) -> Value {
     let mut eps = Vec::with_capacity(n);
     for i in 0..n {
-        let mut host = format!("h{i}.acme.example");
-        let mut tls = json!({"enabled": true, "min_version": "1.2", "cert_validation": true});
+        let mut host = format!("h{i}.acme.io");
+        let mut tls = json!({"enabled": true, "min_version": "1.2"});
         let mut country = "DE";
         let mut items = vec!["device_id"];
         if variant {
@@ -24,11 +24,11 @@ fn manifest(n: usize, variant: bool) -> Value {
                 0 => tls["enabled"] = json!(false),
                 1 => country = "US",
                 2 => items.push("location"),
-                3 => host = format!("new{i}.acme.example"),
+                3 => host = format!("new{i}.acme.io"),
                 _ => {}
             }
         }
-        eps.push(json!({"host": host, "operator": "first_party", "country": country, "protocol": "https", "port": 443, "tls": tls, "carries_items": items}));
+        eps.push(json!({"host": host, "operator": "first_party", "country": country, "protocol": "https", "tls": tls, "carries_items": items}));
     }
     if variant {
         eps.reverse();

@@ -15,14 +15,14 @@ d = sys.argv[1]
 def manifest(variant):
     eps = []
     for i in range(100_000):
-        host, tls, country, items = 'h%d.acme.example' % i, {'enabled': True, 'min_version': '1.2', 'cert_validation': True}, 'DE', ['device_id']
+        host, tls, country, items = 'h%d.acme.io' % i, {'enabled': True, 'min_version': '1.2'}, 'DE', ['device_id']
         if variant:
             k = i % 200
             if k == 0: tls['enabled'] = False
             elif k == 1: country = 'US'
             elif k == 2: items = items + ['location']
-            elif k == 3: host = 'new%d.acme.example' % i
-        eps.append({'host': host, 'operator': 'first_party', 'country': country, 'protocol': 'https', 'port': 443, 'tls': tls, 'carries_items': items})
+            elif k == 3: host = 'new%d.acme.io' % i
+        eps.append({'host': host, 'operator': 'first_party', 'country': country, 'protocol': 'https', 'tls': tls, 'carries_items': items})
     if variant: eps.reverse()
     return {'blueprint': {'id': 'bench', 'version': 2 if variant else 1},
             'data_items': [{'id': 'device_id', 'category': 'user.device.device_id', 'identifiability': 'pseudonymous'},
@@ -34,7 +34,7 @@ PY
 ls -l "$WORK"/a.json "$WORK"/b.json | awk '{ printf "%s %.1f MB\n", $NF, $5 / 1e6 }'
 run() {
     /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" diff "$@" --format json -o "$WORK/out.json" || true
-    read -r secs kib <"$WORK/time"
+    read -r secs kib < <(tail -n 1 "$WORK/time")
     echo "$secs $kib $(jq '.deviations | length' "$WORK/out.json")"
 }
 read -r s_same k_same n_same < <(run "$WORK/a.json" "$WORK/a.json")

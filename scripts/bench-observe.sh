@@ -78,7 +78,7 @@ measure() {
     local name="$1"; shift
     cat "$CAP" >/dev/null # warm the page cache for both tools alike
     /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/$name.out" 2>/dev/null
-    read -r secs kib <"$WORK/time"
+    read -r secs kib < <(tail -n 1 "$WORK/time")
     echo "$name $secs $kib"
 }
 

@@ -116,6 +116,10 @@ fn set(v: Option<&Value>) -> Option<&Value> {
 
 impl Walker<'_> {
     fn walk(&mut self, old: Option<&Value>, new: Option<&Value>, pos: &Pos) {
+        // Equal subtrees (the common case) cost one comparison, no allocation.
+        if set(old) == set(new) {
+            return;
+        }
         match (set(old), set(new)) {
             (None, None) => {}
             (Some(Value::Object(a)), Some(Value::Object(b))) => {
