@@ -104,11 +104,13 @@ impl SchemaChecker {
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
                 // At the root, point at the first key rather than the whole file.
-                let (span, label) = match (ptr.is_empty(), doc.spans.first_top_level_key()) {
-                    (true, Some(first)) => {
-                        (first, format!("`{name}` is required at the top level"))
-                    }
-                    _ => (
+                let root_key = ptr
+                    .is_empty()
+                    .then(|| doc.spans.first_top_level_key())
+                    .flatten();
+                let (span, label) = match root_key {
+                    Some(first) => (first, format!("`{name}` is required at the top level")),
+                    None => (
                         doc.spans.locate(&ptr),
                         format!("`{name}` is required in this table"),
                     ),
