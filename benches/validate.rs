@@ -9,7 +9,7 @@
 
 use blueprint::document::{self, Limits};
 use blueprint::manifest_refs;
-use blueprint::profile::{ProfileLibrary, Selection, evaluate};
+use blueprint::profile::{Extra, ProfileLibrary, Selection, evaluate_mut};
 use blueprint::schema::SchemaChecker;
 use blueprint::source::SourceMap;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -97,13 +97,13 @@ fn schema_only(bytes: &[u8]) -> usize {
 fn with_profiles(lib: &ProfileLibrary, bytes: &[u8]) -> usize {
     let mut map = SourceMap::new();
     match document::load(&mut map, "m.json", bytes, &Limits::default()) {
-        Ok(doc) => {
+        Ok(mut doc) => {
             let schema = SchemaChecker::manifest().check(&doc);
             let refs = manifest_refs::check_references(&doc.value);
             if !schema.is_empty() || !refs.is_empty() {
                 return schema.len() + refs.len();
             }
-            evaluate(lib, &Selection::Auto, &doc, AS_OF)
+            evaluate_mut(lib, &Selection::Auto, &mut doc, &Extra::default(), AS_OF)
                 .diagnostics
                 .len()
         }
@@ -121,7 +121,7 @@ fn bench(c: &mut Criterion) {
     // Warm the process-lifetime caches (schema, lazily compiled profiles);
     // the corpus must be schema-valid or the comparison is meaningless.
     let mut sm = SourceMap::new();
-    let doc = document::load(&mut sm, "m.json", &corpus[0], &Limits::default())
+    let mut doc = document::load(&mut sm, "m.json", &corpus[0], &Limits::default())
         .unwrap_or_else(|d| panic!("corpus manifest does not parse: {d:?}"));
     let problems = SchemaChecker::manifest().check(&doc);
     assert!(
@@ -129,7 +129,7 @@ fn bench(c: &mut Criterion) {
         "corpus manifest is not schema-valid: {problems:?}"
     );
     assert!(manifest_refs::check_references(&doc.value).is_empty());
-    let e = evaluate(&lib, &Selection::Auto, &doc, AS_OF);
+    let e = evaluate_mut(&lib, &Selection::Auto, &mut doc, &Extra::default(), AS_OF);
     eprintln!(
         "profiles applied: {:?}; findings on manifest 0: {}; corpus bytes: {}",
         e.profiles_applied,
