@@ -133,6 +133,16 @@ impl SpanIndex {
         }
     }
 
+    /// The key span of the first top-level entry in the file: where a
+    /// problem with the whole document points (not the whole file).
+    pub fn first_top_level_key(&self) -> Option<Span> {
+        self.map
+            .iter()
+            .filter(|(p, _)| p.len() > 1 && !p[1..].contains('/'))
+            .filter_map(|(_, n)| n.key.clone())
+            .min_by_key(|k| k.start)
+    }
+
     /// Number of indexed nodes.
     pub fn len(&self) -> usize {
         self.map.len()
@@ -290,6 +300,13 @@ pub(crate) fn unsafe_integer(file: FileId, span: Span, pointer: &str, raw: &str)
     .with_note(
         "note: RFC 8785 §3.2.2.3 and I-JSON (RFC 7493 §2.2) limit integers to ±9007199254740991",
     )
+}
+
+/// True for a finite float that RFC 8785 would write as an integer beyond
+/// ±(2^53−1) (ECMAScript prints integral values below 10^21 without an
+/// exponent), which could not be read back exactly.
+pub(crate) fn unsafe_float(f: f64) -> bool {
+    f.is_finite() && f.abs() > MAX_SAFE_INTEGER as f64 && f.abs() < 1e21
 }
 
 /// Diagnostic for NaN or an infinity.

@@ -22,6 +22,8 @@
 //! linear in the size of the manifest; suggestions ("did you mean") are
 //! computed under a fixed budget.
 
+use crate::diag::{Diagnostic, Label};
+use crate::document::Document;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 
@@ -38,6 +40,32 @@ pub struct RefProblem {
     pub message: String,
     /// How to fix it.
     pub hint: String,
+}
+
+impl RefProblem {
+    /// The problem as an error diagnostic labelled at the referencing value
+    /// of `doc` (the nearest existing ancestor if the pointer is stale).
+    pub fn to_diagnostic(&self, doc: &Document) -> Diagnostic {
+        Diagnostic::error(self.code, self.message.clone())
+            .with_pointer(self.pointer.clone())
+            .with_label(Label::primary(
+                doc.file,
+                doc.locate(&self.pointer),
+                label_for(self.code),
+            ))
+            .with_note(format!("help: {}", self.hint))
+    }
+}
+
+fn label_for(code: &str) -> &'static str {
+    match code {
+        codes::DANGLING => "not declared",
+        codes::DUPLICATE_ID => "repeated id",
+        codes::SENSOR_NOT_PRODUCING => "sensor does not list this item",
+        codes::ITEM_MARKET_OUTSIDE => "not among the device's markets",
+        codes::CHILD_AGE_ORDER => "greater than child_age_max",
+        _ => "here",
+    }
 }
 
 /// Diagnostic codes produced by [`check_references`].
@@ -242,8 +270,15 @@ impl<'a> Resolver<'a> {
         true
     }
 
-    /// Reports `value` at `pointer` unless it is in `declared`.
-    fn resolve(&mut self, pointer: String, value: &Value, target: Target, field: &str) {
+    /// Reports `value` unless `target` declares it; `pointer` is built only
+    /// for a problem.
+    fn resolve(
+        &mut self,
+        pointer: impl FnOnce() -> String,
+        value: &Value,
+        target: Target,
+        field: &str,
+    ) {
         let Some(id) = value.as_str() else { return };
         let n = match self.declared(target) {
             d if d.contains_key(id) => return,
@@ -261,7 +296,7 @@ impl<'a> Resolver<'a> {
             Some(s) => format!("did you mean \"{s}\"?"),
             None => format!("declare it in `{array}` (with {key} = \"{id}\") or fix the reference"),
         };
-        self.push(pointer, codes::DANGLING, message, hint);
+        self.push(pointer(), codes::DANGLING, message, hint);
     }
 
     fn resolve_list(&mut self, base: &str, owner: &Value, list: &str, target: Target) {
@@ -269,7 +304,7 @@ impl<'a> Resolver<'a> {
             return;
         };
         for (j, v) in values.iter().enumerate() {
-            self.resolve(format!("{base}/{list}/{j}"), v, target, list);
+            self.resolve(|| format!("{base}/{list}/{j}"), v, target, list);
         }
     }
 
@@ -299,7 +334,7 @@ impl<'a> Resolver<'a> {
             {
                 if let Some(r) = cb.get("recipient") {
                     self.resolve(
-                        format!("{base}/cross_border/{j}/recipient"),
+                        || format!("{base}/cross_border/{j}/recipient"),
                         r,
                         Target::Recipient,
                         "recipient",
@@ -317,7 +352,7 @@ impl<'a> Resolver<'a> {
     }
 
     fn check_source_sensor(&mut self, base: &str, s: &Value, item_id: Option<&str>) {
-        let pointer = format!("{base}/source_sensor");
+        let pointer = || format!("{base}/source_sensor");
         let Some(sensor) = s.as_str() else { return };
         if !self.sensors.contains_key(sensor) {
             self.resolve(pointer, s, Target::Sensor, "source_sensor");
@@ -331,7 +366,7 @@ impl<'a> Resolver<'a> {
         if !listed {
             let at = self.sensors.get(sensor).copied().unwrap_or(0);
             self.push(
-                pointer,
+                pointer(),
                 codes::SENSOR_NOT_PRODUCING,
                 format!("sensor \"{sensor}\" does not list data item \"{item_id}\" in its `produces`"),
                 format!(

@@ -103,13 +103,19 @@ impl SchemaChecker {
             }
             ValidationErrorKind::Required { property } => {
                 let name = property.as_str().unwrap_or_default();
-                let mut d = Diagnostic::error(code, format!("missing required key `{name}`"))
-                    .with_pointer(ptr.clone())
-                    .with_label(Label::primary(
-                        doc.file,
+                // At the root, point at the first key rather than the whole file.
+                let (span, label) = match (ptr.is_empty(), doc.spans.first_top_level_key()) {
+                    (true, Some(first)) => {
+                        (first, format!("`{name}` is required at the top level"))
+                    }
+                    _ => (
                         doc.spans.locate(&ptr),
                         format!("`{name}` is required in this table"),
-                    ));
+                    ),
+                };
+                let mut d = Diagnostic::error(code, format!("missing required key `{name}`"))
+                    .with_pointer(ptr.clone())
+                    .with_label(Label::primary(doc.file, span, label));
                 let parent = schema_path.trim_end_matches("/required");
                 if let Some(desc) = self.description(&format!("{parent}/properties/{name}")) {
                     d = d.with_note(format!("note: `{name}`: {desc}"));

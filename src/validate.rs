@@ -5,9 +5,10 @@
 //! that passed the schema stage (rules assume the schema's shape; running
 //! them on a broken manifest would produce noise, not findings).
 
-use crate::diag::{Counts, Diagnostic, Label, Severity};
+use crate::diag::{Counts, Diagnostic, Severity};
 use crate::document::{self, Document, Format, Limits};
 use crate::manifest_refs;
+use crate::profile::{self, ProfileLibrary, Selection};
 use crate::schema::SchemaChecker;
 use crate::source::{FileId, SourceMap};
 
@@ -20,6 +21,8 @@ pub struct ValidateOptions {
     pub as_of: time::Date,
     /// Input bounds.
     pub limits: Limits,
+    /// Which profiles to evaluate (ignored with `schema_only`).
+    pub selection: Selection,
 }
 
 /// The outcome for one file.
@@ -48,9 +51,11 @@ impl FileReport {
     }
 }
 
-/// Validates one manifest given as bytes.
+/// Validates one manifest given as bytes. Profiles run when `library` is
+/// given, the schema stage passed, and `options.schema_only` is off.
 pub fn validate_bytes(
     map: &mut SourceMap,
+    library: Option<&ProfileLibrary>,
     name: &str,
     bytes: &[u8],
     options: &ValidateOptions,
@@ -69,11 +74,18 @@ pub fn validate_bytes(
             .next()
             .unwrap_or(FileId(map.len().saturating_sub(1))),
     };
-    let profiles = Vec::new();
+    let mut profiles = Vec::new();
     if let Some(doc) = &document {
         diagnostics.extend(SchemaChecker::manifest().check(doc));
         if !options.schema_only {
-            diagnostics.extend(reference_diagnostics(doc));
+            let refs = reference_diagnostics(doc);
+            let shaped = diagnostics.is_empty() && refs.is_empty();
+            diagnostics.extend(refs);
+            if let (true, Some(lib)) = (shaped, library) {
+                let eval = profile::evaluate(lib, &options.selection, doc, options.as_of);
+                profiles = eval.profiles_applied;
+                diagnostics.extend(eval.diagnostics);
+            }
         }
     }
     sort(&mut diagnostics);
@@ -92,17 +104,8 @@ pub fn validate_bytes(
 /// The reference resolver's problems (catalog §3.8), located in the file.
 fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
     manifest_refs::check_references(&doc.value)
-        .into_iter()
-        .map(|p| {
-            Diagnostic::error(p.code, p.message)
-                .with_label(Label::primary(
-                    doc.file,
-                    doc.spans.locate(&p.pointer),
-                    "this reference",
-                ))
-                .with_note(format!("help: {}", p.hint))
-                .with_pointer(p.pointer)
-        })
+        .iter()
+        .map(|p| p.to_diagnostic(doc))
         .collect()
 }
 
@@ -123,4 +126,30 @@ fn rank(s: Severity) -> u8 {
         Severity::Warning => 1,
         Severity::Info => 0,
     }
+}
+
+/// Validates one manifest and, when nothing at error level was found, also
+/// returns it as the only type signing accepts. The report is returned
+/// either way, for rendering.
+pub fn validate_for_signing(
+    map: &mut SourceMap,
+    library: &ProfileLibrary,
+    name: &str,
+    bytes: &[u8],
+    options: &ValidateOptions,
+) -> (FileReport, Option<crate::validated::ValidatedManifest>) {
+    let report = validate_bytes(map, Some(library), name, bytes, options);
+    let validated = match (&report.document, options.schema_only) {
+        (Some(doc), false) => crate::validated::ValidatedManifest::new_unchecked_by_validator(
+            doc.value.clone(),
+            crate::statement::ValidationSummary {
+                profiles: report.profiles.clone(),
+                as_of: options.as_of.to_string(),
+                tool_version: env!("CARGO_PKG_VERSION").to_string(),
+                counts: report.counts,
+            },
+        ),
+        _ => None,
+    };
+    (report, validated)
 }

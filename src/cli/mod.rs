@@ -2,10 +2,20 @@
 //! 0 clean, 1 findings / deviations / verification failed, 2 usage or
 //! operational error.
 
+mod canon;
+mod demo;
+mod diff;
+mod explain_words;
+mod keygen;
+mod mud;
+mod observe;
 mod output;
+mod profiles;
 mod render;
 mod schema_cmd;
+mod sign;
 mod validate;
+mod verify;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -51,10 +61,34 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run the main job on the bundled example: validate, sign and verify a smart meter.
+    Demo(demo::DemoArgs),
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
+    /// List and show the privacy profiles.
+    #[command(subcommand)]
+    Profiles(profiles::ProfilesCommand),
+    /// Explain one rule: citation, when it applies, what it requires, how to fix.
+    Explain(profiles::ExplainArgs),
     /// Print the JSON Schema of manifests (for editors and other tools).
     Schema(schema_cmd::SchemaArgs),
+    /// Print the RFC 8785 canonical bytes of a TOML or JSON document.
+    Canon(canon::CanonArgs),
+    /// Print `sha256:<hex>` of a manifest's canonical bytes (the same for TOML and JSON).
+    Hash(canon::HashArgs),
+    /// Create an Ed25519 key pair (PKCS#8 / SPKI PEM, OpenSSL-compatible).
+    Keygen(keygen::KeygenArgs),
+    /// Validate a manifest and sign it into a DSSE envelope, or co-sign an envelope.
+    Sign(sign::SignArgs),
+    /// Verify a signed envelope against trusted public keys.
+    Verify(verify::VerifyArgs),
+    /// Diff a blueprint against a newer blueprint or against evidence from a shipped device.
+    Diff(diff::DiffArgs),
+    /// Turn a traffic capture or a firmware SBOM into an observation file.
+    #[command(subcommand)]
+    Observe(observe::ObserveCommand),
+    /// Export the declared endpoints as an RFC 8520 MUD file.
+    Mud(mud::MudArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -72,8 +106,19 @@ pub fn main() -> ExitCode {
         }
     };
     let code = match &cli.command {
+        Command::Demo(args) => demo::run(args, cli.color),
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema_cmd::run(args),
+        Command::Profiles(cmd) => profiles::run(cmd),
+        Command::Explain(args) => profiles::explain(args),
+        Command::Canon(args) => canon::run_canon(args, cli.color),
+        Command::Hash(args) => canon::run_hash(args, cli.color),
+        Command::Keygen(args) => keygen::run(args),
+        Command::Sign(args) => sign::run(args, cli.color),
+        Command::Verify(args) => verify::run(args, cli.color),
+        Command::Diff(args) => diff::run(args),
+        Command::Observe(cmd) => observe::run(cmd),
+        Command::Mud(args) => mud::run(args),
     };
     ExitCode::from(code)
 }

@@ -11,6 +11,11 @@ pub fn stdout(bytes: &[u8]) -> io::Result<()> {
     ignore_broken_pipe(io::stdout().lock().write_all(bytes))
 }
 
+/// Writes `bytes` to standard error.
+pub fn stderr_bytes(bytes: &[u8]) -> io::Result<()> {
+    ignore_broken_pipe(io::stderr().lock().write_all(bytes))
+}
+
 /// Writes a line to standard error.
 pub fn stderr_line(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");

@@ -61,7 +61,19 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
     let diag = cs::Diagnostic::new(cs_severity(d.severity))
         .with_code(d.code.clone())
         .with_message(d.message.clone())
-        .with_labels(d.labels.iter().map(cs_label).collect())
+        .with_labels(
+            d.labels
+                .iter()
+                .map(|l| {
+                    // A primary label that repeats the headline adds nothing.
+                    let mut cl = cs_label(l);
+                    if l.primary && l.message == d.message {
+                        cl.message = String::new();
+                    }
+                    cl
+                })
+                .collect(),
+        )
         .with_notes(notes);
     let mut buf = if color {
         termcolor::Buffer::ansi()
@@ -76,11 +88,90 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
     buf.into_inner()
 }
 
-/// Human output: every diagnostic, then a summary line per file.
+/// Findings of several rules that failed the same shared check (catalog
+/// §6.1) at the same place read as one finding with every rule's label and
+/// citation. JSON and SARIF keep one result per rule, marked with the group.
+pub fn group_shared_checks(diags: &[Diagnostic]) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
+    let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
+    let mut members: Vec<Vec<&Diagnostic>> = Vec::new();
+    for d in diags {
+        let key = match (&d.rule, &d.pointer) {
+            (Some(rr), Some(ptr)) => rr
+                .group
+                .as_ref()
+                .map(|g| (g.clone(), ptr.clone(), d.message.clone())),
+            _ => None,
+        };
+        match key.as_ref().and_then(|k| index.get(k).copied()) {
+            Some(i) => members[i].push(d),
+            None => {
+                if let Some(k) = key {
+                    index.insert(k, out.len());
+                }
+                out.push(d.clone());
+                members.push(vec![d]);
+            }
+        }
+    }
+    for (merged, group) in out.iter_mut().zip(&members) {
+        if group.len() < 2 {
+            continue;
+        }
+        let first = group[0];
+        let rr = first
+            .rule
+            .as_ref()
+            .expect("grouped findings come from rules");
+        let rules: Vec<&str> = group
+            .iter()
+            .filter_map(|d| d.rule.as_ref().map(|r| r.rule.as_str()))
+            .collect();
+        merged.code = format!("check/{}", rr.group.clone().unwrap_or_default());
+        merged.severity = group
+            .iter()
+            .map(|d| d.severity)
+            .max()
+            .unwrap_or(first.severity);
+        merged.message = format!(
+            "{} ({} rules: {})",
+            first.message,
+            rules.len(),
+            rules.join(", ")
+        );
+        merged.labels = first
+            .labels
+            .iter()
+            .filter(|l| l.primary)
+            .map(|l| Label {
+                message: String::new(),
+                ..l.clone()
+            })
+            .collect();
+        merged.labels.extend(
+            group
+                .iter()
+                .flat_map(|d| d.labels.iter().filter(|l| !l.primary).cloned()),
+        );
+        merged.notes = vec![format!("help: {}", rr.hint)];
+        for d in group {
+            if let Some(r) = &d.rule {
+                merged.notes.push(format!(
+                    "citation: {} ({}): {}",
+                    r.rule, r.profile, r.citation
+                ));
+            }
+        }
+    }
+    out
+}
+
+/// Human output: every diagnostic (shared-check groups merged), then a
+/// summary line per file.
 pub fn human(map: &SourceMap, reports: &[FileReport], info: &RunInfo<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     for r in reports {
-        for d in &r.diagnostics {
+        for d in &group_shared_checks(&r.diagnostics) {
             out.extend(human_diagnostic(map, d, info.color));
         }
         out.extend(summary_line(r).into_bytes());

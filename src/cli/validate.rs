@@ -3,6 +3,7 @@
 use super::render::{self, ReportFormat, RunInfo};
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::document::Limits;
+use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
 use blueprint::validate::{FileReport, ValidateOptions, validate_bytes};
 use clap::Args;
@@ -23,6 +24,11 @@ pub struct ValidateArgs {
     #[arg(long, value_name = "DATE", value_parser = parse_date)]
     pub as_of: Option<time::Date>,
 
+    /// Profile id or path to a profile file (repeatable). Default: every
+    /// profile whose scope matches the manifest's markets, plus report-baseline.
+    #[arg(long = "profile", value_name = "ID|PATH")]
+    pub profiles: Vec<String>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
@@ -42,12 +48,25 @@ pub fn today() -> time::Date {
 
 pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
     let as_of = args.as_of.unwrap_or_else(today);
+    let mut map = SourceMap::new();
+    let library = if args.schema_only {
+        None
+    } else {
+        match super::profiles::library_for(&mut map, &args.profiles) {
+            Ok(l) => Some(l),
+            Err(code) => return code,
+        }
+    };
+    let (library, selection) = match library {
+        Some((l, s)) => (Some(l), s),
+        None => (None, Selection::Auto),
+    };
     let options = ValidateOptions {
         schema_only: args.schema_only,
         as_of,
         limits: Limits::default(),
+        selection,
     };
-    let mut map = SourceMap::new();
     let mut reports: Vec<FileReport> = Vec::new();
     for path in &args.files {
         let bytes = match output::read_limited(path, options.limits.max_bytes) {
@@ -58,7 +77,13 @@ pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
             }
         };
         let name = path.display().to_string();
-        reports.push(validate_bytes(&mut map, &name, &bytes, &options));
+        reports.push(validate_bytes(
+            &mut map,
+            library.as_ref(),
+            &name,
+            &bytes,
+            &options,
+        ));
     }
     let as_of_text = as_of.to_string();
     let info = RunInfo {

@@ -235,6 +235,35 @@ fn support_period(ctx: &Ctx) -> Value {
     })
 }
 
+/// Adds to `global.support_period.shortenings` the current end date when it
+/// is earlier than the previous deposit's (catalog §6.1
+/// EQ-SUPPORT-NO-SHORTENING: a period shortened across deposits, not only
+/// within the announced history). A date comparison; no entry when the
+/// history already flags the current end date.
+pub(crate) fn previous_shortening(global: &mut Value, manifest: &Value, previous: &Value) {
+    let sp = "/security/support_period/end_date";
+    let date_at = |v: &Value| v.pointer(sp).and_then(Value::as_str).and_then(parse_date);
+    let (Some(end), Some(prev)) = (date_at(manifest), date_at(previous)) else {
+        return;
+    };
+    if end >= prev {
+        return;
+    }
+    let Some(list) = global
+        .pointer_mut("/support_period/shortenings")
+        .and_then(Value::as_array_mut)
+    else {
+        return;
+    };
+    if list
+        .iter()
+        .any(|s| s.get("at").and_then(Value::as_str) == Some(sp))
+    {
+        return;
+    }
+    list.push(json!({ "at": sp, "end": fmt_date(end), "previous_end": fmt_date(prev) }));
+}
+
 /// Recipients and endpoints outside the GDPR zone, resp. mainland China.
 fn foreign(ctx: &Ctx) -> Value {
     let mut non_adequate = Vec::new();

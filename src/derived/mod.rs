@@ -117,6 +117,9 @@ pub fn derive_with_previous(
         sensor_facts,
         channel_facts,
     );
+    if let Some(p) = previous {
+        global::previous_shortening(&mut global, manifest, p);
+    }
     if let (Some(d), Some(o)) = (global_diff, global.as_object_mut()) {
         o.insert("diff".into(), d);
     }

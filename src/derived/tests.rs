@@ -269,3 +269,23 @@ fn requested_facts_diff_timing_totals_and_flows() {
     assert!(v.global.get("diff").is_none());
     assert!(el(&v, "/data_items/0").get("diff").is_none());
 }
+
+#[test]
+fn support_end_earlier_than_previous_deposit_is_a_shortening() {
+    let refs = RefData::builtin().expect("reference tables");
+    let mut m = camera();
+    m["security"]["support_period"] = json!({ "end_date": "2030-01-01" });
+    let mut prev = m.clone();
+    prev["security"]["support_period"]["end_date"] = json!("2031-06-30");
+    let v = derive_with_previous(&m, Some(&prev), &refs, date!(2026 - 11 - 26));
+    assert_eq!(
+        v.global["support_period"]["shortenings"],
+        json!([{ "at": "/security/support_period/end_date", "end": "2030-01-01", "previous_end": "2031-06-30" }])
+    );
+    // Extended since the previous deposit: no shortening.
+    let v = derive_with_previous(&prev, Some(&m), &refs, date!(2026 - 11 - 26));
+    assert_eq!(v.global["support_period"]["shortenings"], json!([]));
+    // No previous deposit: only the history counts.
+    let v = derive(&m, &refs, date!(2026 - 11 - 26));
+    assert_eq!(v.global["support_period"]["shortenings"], json!([]));
+}

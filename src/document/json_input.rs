@@ -7,7 +7,9 @@
 //! numbers. Lone surrogates are refused by the parser.
 
 use super::pointer::child;
-use super::{Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_integer};
+use super::{
+    Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_float, unsafe_integer,
+};
 use crate::diag::{Diagnostic, Label};
 use crate::source::{FileId, Span};
 use jsonc_parser::ast;
@@ -160,6 +162,10 @@ impl Convert {
             };
         }
         match raw.parse::<f64>() {
+            Ok(f) if unsafe_float(f) => {
+                self.diags.push(unsafe_integer(self.file, span, ptr, raw));
+                Value::Null
+            }
             Ok(f) if f.is_finite() => Value::Number(Number::from_f64(f).unwrap_or(Number::from(0))),
             _ => {
                 self.diags.push(non_finite(self.file, span, ptr, raw));

@@ -12,7 +12,9 @@
 //!   trailing zeros).
 
 use super::pointer::child;
-use super::{Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_integer};
+use super::{
+    Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_float, unsafe_integer,
+};
 use crate::diag::{Diagnostic, Label};
 use crate::source::{FileId, Span};
 use serde_json::{Map, Number, Value};
@@ -131,6 +133,10 @@ impl Convert {
     fn float(&mut self, raw: &str, ptr: &str, span: Span) -> Value {
         let digits: String = raw.chars().filter(|c| *c != '_').collect();
         match digits.parse::<f64>() {
+            Ok(f) if unsafe_float(f) => {
+                self.diags.push(unsafe_integer(self.file, span, ptr, raw));
+                Value::Null
+            }
             Ok(f) if f.is_finite() => Value::Number(Number::from_f64(f).unwrap_or(Number::from(0))),
             _ => {
                 self.diags.push(non_finite(self.file, span, ptr, raw));

@@ -305,3 +305,20 @@ fn edit_distance_basics() {
     assert_eq!(edit_distance("audio", "audoi"), 1);
     assert_eq!(edit_distance("ca", "abc"), 3);
 }
+
+#[test]
+fn problem_becomes_a_diagnostic_at_the_reference() {
+    use crate::document::{Limits, load};
+    use crate::source::SourceMap;
+    let text = "[[sensors]]\nid = \"cam\"\nproduces = [\"video\", \"vidoe\"]\n\n[[data_items]]\nid = \"video\"\n";
+    let mut map = SourceMap::new();
+    let doc = load(&mut map, "m.toml", text.as_bytes(), &Limits::default()).unwrap();
+    let problems = check_references(&doc.value);
+    let p = only(&problems);
+    let d = p.to_diagnostic(&doc);
+    assert_eq!(d.code, codes::DANGLING);
+    assert_eq!(d.pointer.as_deref(), Some("/sensors/0/produces/1"));
+    let label = d.primary().unwrap();
+    assert_eq!(&text[label.span.clone()], "\"vidoe\"");
+    assert_eq!(d.notes, vec!["help: did you mean \"video\"?".to_string()]);
+}

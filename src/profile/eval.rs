@@ -45,6 +45,10 @@ struct Failure {
     pointer: String,
     message: String,
     notes: Vec<String>,
+    /// The shared check (catalog §6.1 `EQ-*`) whose condition failed, when
+    /// the failure came from one: findings of several rules that share it
+    /// are one finding to the reader.
+    group: Option<String>,
 }
 
 /// Inputs besides the manifest that some rules read.
@@ -340,6 +344,7 @@ fn run_rule(
                 pointer,
                 message,
                 notes: Vec::new(),
+                group: None,
             });
         }
     }
@@ -366,14 +371,28 @@ fn collect(
         let ptrs = map_error(&e, doc, elem, r);
         let message = describe_error(lib, cr, &e).unwrap_or_else(|| r.title.clone());
         let notes = alternatives(lib, cr, &e, doc, elem, r);
+        let group = shared_check_of(&e);
         for p in ptrs {
             out.push(Failure {
                 pointer: p,
                 message: message.clone(),
                 notes: notes.clone(),
+                group: group.clone(),
             });
         }
     }
+}
+
+/// The `EQ-*` shared check an error was raised in, read from the keyword's
+/// absolute location (`urn:blueprint:shared#/$defs/EQ-…/…`).
+fn shared_check_of(e: &ValidationError) -> Option<String> {
+    let loc = e.absolute_keyword_location()?;
+    let (base, fragment) = loc.as_str().split_once('#')?;
+    if base != compile::SHARED_URI {
+        return None;
+    }
+    let id = fragment.strip_prefix("/$defs/")?.split('/').next()?;
+    id.starts_with("EQ-").then(|| id.to_string())
 }
 
 /// For `anyOf`/`oneOf` failures: what each alternative lacked.
@@ -612,7 +631,7 @@ fn diagnostic(
             rule: r.id.clone(),
             citation: r.citation.clone(),
             hint: r.hint.clone(),
-            group: (!r.check.is_empty()).then(|| r.check.join(", ")),
+            group: f.group.clone(),
             not_in_force_until: not_in_force,
         }),
     }

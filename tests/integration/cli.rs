@@ -137,3 +137,82 @@ fn schema_command_prints_the_manifest_schema() {
     let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(schema["$id"], "urn:blueprint:schema:blueprint:v1");
 }
+
+#[test]
+fn demo_validates_signs_and_verifies_the_bundled_example() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = blueprint()
+        .args(["demo", "--color", "never", "--as-of", "2026-11-26", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("examples/smart-meter.toml: ok: 0 errors"), "{s}");
+    assert!(s.contains("3. verify:"), "{s}");
+    // What the demo wrote verifies with the ordinary commands.
+    let verify = blueprint()
+        .arg("verify")
+        .arg(dir.path().join("smart-meter.dsse.json"))
+        .arg("--pubkey")
+        .arg(dir.path().join("demo.pub"))
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stderr));
+    // A second run refuses to overwrite the key.
+    let again = blueprint()
+        .args(["demo", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2));
+}
+
+/// One requirement in several laws (catalog §6.1): one finding for people,
+/// one result per rule for machines.
+#[test]
+fn a_shared_check_failing_under_several_laws_reads_as_one_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let camera =
+        std::fs::read_to_string(crate::util::repo_file("examples/home-camera.toml")).unwrap();
+    let needle = "password_scheme = \"user_set_on_first_use\"";
+    assert!(camera.contains(needle));
+    let f = write(
+        dir.path(),
+        "camera.toml",
+        camera.replace(needle, "password_scheme = \"universal_default\""),
+    );
+    let human = blueprint()
+        .args(["validate", "--color", "never", "--as-of", "2026-11-26"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let s = text(&human.stdout);
+    assert_eq!(s.matches("[check/EQ-PASSWORD]").count(), 1, "{s}");
+    let block = &s[s.find("[check/EQ-PASSWORD]").unwrap()..];
+    let block = &block[..block.find("\n\n").unwrap()];
+    for rule in ["etsi.5.1-1", "sb327.reasonable-security"] {
+        assert!(
+            block.contains(&format!("citation: {rule} (")),
+            "{rule} missing in\n{block}"
+        );
+    }
+    let json = blueprint()
+        .args(["validate", "--format", "json", "--as-of", "2026-11-26"])
+        .arg(&f)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let grouped: Vec<&str> = report["files"][0]["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"]["group"] == "EQ-PASSWORD")
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(grouped.contains(&"profile/etsi.5.1-1"), "{grouped:?}");
+    assert!(
+        grouped.contains(&"profile/sb327.reasonable-security"),
+        "{grouped:?}"
+    );
+}

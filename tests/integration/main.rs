@@ -1,7 +1,11 @@
 //! The one integration-test binary (one link step for every test).
 
 mod cli;
+mod crypto;
+mod diff;
 mod engine;
 mod profile_cases;
+mod render;
 mod schema;
+mod us_profiles;
 mod util;

@@ -26,40 +26,40 @@ const DEFAULT_AS_OF: time::Date = time::macros::date!(2026 - 11 - 26);
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct CaseFile {
+pub(crate) struct CaseFile {
     #[serde(default, rename = "case")]
-    cases: Vec<Case>,
+    pub(crate) cases: Vec<Case>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Case {
-    rule: String,
-    expect: String,
-    base: String,
+pub(crate) struct Case {
+    pub(crate) rule: String,
+    pub(crate) expect: String,
+    pub(crate) base: String,
     #[serde(default)]
-    set: BTreeMap<String, toml::Value>,
+    pub(crate) set: BTreeMap<String, toml::Value>,
     #[serde(default)]
-    set_null: Vec<String>,
+    pub(crate) set_null: Vec<String>,
     #[serde(default)]
-    remove: Vec<String>,
+    pub(crate) remove: Vec<String>,
     #[serde(default)]
     at: Option<String>,
     #[serde(default)]
-    as_of: Option<String>,
+    pub(crate) as_of: Option<String>,
     #[serde(default)]
     note: Option<String>,
     /// The previous deposit of the same blueprint (feeds `global.diff`).
     #[serde(default)]
-    previous: Option<Previous>,
+    pub(crate) previous: Option<Previous>,
     /// Deviations of a shipped device (`[{at, class}]`), for diff-mode rules.
     #[serde(default)]
-    deviations: Option<Vec<toml::Value>>,
+    pub(crate) deviations: Option<Vec<toml::Value>>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Previous {
+pub(crate) struct Previous {
     base: String,
     #[serde(default)]
     set: BTreeMap<String, toml::Value>,
@@ -69,7 +69,7 @@ struct Previous {
     remove: Vec<String>,
 }
 
-fn patched(
+pub(crate) fn patched(
     base: &str,
     remove_: &[String],
     set_: &BTreeMap<String, toml::Value>,
@@ -202,7 +202,7 @@ fn load_base(name: &str, cache: &mut BTreeMap<String, Value>) -> Result<Value, S
     Ok(doc.value)
 }
 
-fn case_files() -> Vec<PathBuf> {
+pub(crate) fn case_files() -> Vec<PathBuf> {
     let dir = root().join("cases");
     let mut v: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map(|rd| {

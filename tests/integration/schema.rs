@@ -325,8 +325,16 @@ fn vocabularies_accept_what_the_catalog_lists() {
         let errs = after(|m| m["data_items"][0]["category"] = json!(cat));
         assert_eq!(errs, vec![], "{cat}");
     }
-    let markets = json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"]);
-    assert_eq!(after(|m| m["markets"] = markets.clone()), vec![]);
+    for markets in [
+        json!(["EU", "EEA", "US-CA", "US-FED", "GB", "US-TX", "HK"]),
+        json!(["US", "US-PR", "JP", "BR"]),
+    ] {
+        assert_eq!(
+            after(|m| m["markets"] = markets.clone()),
+            vec![],
+            "{markets}"
+        );
+    }
     assert_eq!(
         after(|m| m["data_items"][0]["purposes"] =
             json!(["functional.service.improve", "train_ai_system"])),

@@ -1,0 +1,69 @@
+//! `diff` of two manifests with 100,000 endpoints each, next to the time to
+//! parse them. Peak memory of the same diff through the CLI is measured by
+//! `scripts/bench-diff.sh`.
+
+use blueprint::diff::manifest::diff_manifests;
+use criterion::{Criterion, criterion_group, criterion_main};
+use serde_json::{Value, json};
+use std::hint::black_box;
+
+pub const ENDPOINTS: usize = 100_000;
+
+/// A manifest with `n` endpoints; `variant` changes 1 % of them (TLS
+/// downgrade, country, carried items), drops 0.5 % and adds 0.5 %, and
+/// reverses the list so matching is by identity, not position.
+fn manifest(n: usize, variant: bool) -> Value {
+    let mut eps = Vec::with_capacity(n);
+    for i in 0..n {
+        let mut host = format!("h{i}.acme.example");
+        let mut tls = json!({"enabled": true, "min_version": "1.2", "cert_validation": true});
+        let mut country = "DE";
+        let mut items = vec!["device_id"];
+        if variant {
+            match i % 200 {
+                0 => tls["enabled"] = json!(false),
+                1 => country = "US",
+                2 => items.push("location"),
+                3 => host = format!("new{i}.acme.example"),
+                _ => {}
+            }
+        }
+        eps.push(json!({"host": host, "operator": "first_party", "country": country, "protocol": "https", "port": 443, "tls": tls, "carries_items": items}));
+    }
+    if variant {
+        eps.reverse();
+    }
+    json!({
+        "blueprint": {"id": "bench", "version": if variant { 2 } else { 1 }},
+        "data_items": [
+            {"id": "device_id", "category": "user.device.device_id", "identifiability": "pseudonymous"},
+            {"id": "location", "category": "user.location.precise", "identifiability": "identified"}
+        ],
+        "network_endpoints": eps
+    })
+}
+
+fn bench(c: &mut Criterion) {
+    let a = serde_json::to_vec(&manifest(ENDPOINTS, false)).unwrap();
+    let b = serde_json::to_vec(&manifest(ENDPOINTS, true)).unwrap();
+    let (va, vb): (Value, Value) = (
+        serde_json::from_slice(&a).unwrap(),
+        serde_json::from_slice(&b).unwrap(),
+    );
+    let mut g = c.benchmark_group("diff_100k_endpoints");
+    g.sample_size(10);
+    g.bench_function("parse_both", |bn| {
+        bn.iter(|| {
+            let x: Value = serde_json::from_slice(black_box(&a)).unwrap();
+            let y: Value = serde_json::from_slice(black_box(&b)).unwrap();
+            (x, y)
+        })
+    });
+    g.bench_function("diff", |bn| {
+        bn.iter(|| diff_manifests(black_box(&va), black_box(&vb)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,220 @@
+//! `blueprint diff`: a blueprint against a newer blueprint, or against
+//! evidence (observation files, raw captures, CycloneDX SBOMs).
+//!
+//! Exit codes: 0 no deviation or minor only; 1 at least one forfeit-worthy
+//! deviation; 2 operational failure, including evidence too incomplete to
+//! conclude (reliability P9: never "matches" on missing evidence).
+
+use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use blueprint::diff::evidence::{EvidenceInput, diff_evidence};
+use blueprint::diff::{Report, Verdict, manifest, render};
+use blueprint::observe::{EvidenceKind, OBSERVATION_FORMAT, Observation, pcap, sbom, sniff};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Output formats of `diff`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Format {
+    Human,
+    Json,
+    Sarif,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, clap::Args)]
+pub struct DiffArgs {
+    /// The reference blueprint (manifest JSON/TOML, or a signed DSSE envelope with --pubkey).
+    pub blueprint: PathBuf,
+    /// A newer blueprint to compare with (manifest mode).
+    #[arg(conflicts_with = "evidence")]
+    pub new: Option<PathBuf>,
+    /// Evidence: observation JSON, pcap/pcapng capture or CycloneDX SBOM (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub evidence: Vec<PathBuf>,
+    /// The device in raw captures given as evidence (IP or MAC address).
+    #[arg(long)]
+    pub device: Option<String>,
+    /// Vendor public key (SPKI PEM) that must have signed an envelope given as blueprint; repeatable.
+    #[arg(long = "pubkey", value_name = "FILE")]
+    pub pubkeys: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report here instead of stdout.
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+/// Runs `diff` and maps the verdict to the exit code.
+pub fn run(a: &DiffArgs) -> u8 {
+    match diff(a) {
+        Ok(code) => code,
+        Err(e) => {
+            output::error(&format!("{e:#}"));
+            EXIT_OPERATIONAL
+        }
+    }
+}
+
+fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
+    let base = load_blueprint(&a.blueprint, &a.pubkeys)?;
+    let base_name = a.blueprint.display().to_string();
+    let report = if let Some(new) = &a.new {
+        let newer = load_blueprint(new, &a.pubkeys)?;
+        manifest::report(&base, &base_name, &newer, &new.display().to_string())
+    } else {
+        if a.evidence.is_empty() {
+            anyhow::bail!("give a newer blueprint or at least one --evidence file");
+        }
+        let device = a
+            .device
+            .as_deref()
+            .map(str::parse::<pcap::Device>)
+            .transpose()?;
+        let inputs: Vec<EvidenceInput> = a
+            .evidence
+            .iter()
+            .map(|p| load_evidence(p, device))
+            .collect();
+        diff_evidence(&base, &base_name, &inputs)
+    };
+    let text = match a.format {
+        Format::Human => render::human(&report),
+        Format::Json => serde_json::to_string_pretty(&report)? + "\n",
+        Format::Sarif => serde_json::to_string_pretty(&render::sarif(&report))? + "\n",
+    };
+    emit(a.output.as_deref(), &text)?;
+    Ok(exit_code(&report))
+}
+
+fn exit_code(r: &Report) -> u8 {
+    match r.verdict {
+        Verdict::Matches | Verdict::MinorOnly => EXIT_OK,
+        Verdict::ForfeitWorthy => EXIT_FINDINGS,
+        Verdict::InsufficientEvidence => EXIT_OPERATIONAL,
+    }
+}
+
+/// A manifest, or a signed deposit envelope. An envelope is verified
+/// against `--pubkey` first and only its verified payload is used; an
+/// envelope that does not verify stops the diff (exit 2: nothing was
+/// compared, so neither "matches" nor "deviates" can be said).
+fn load_blueprint(path: &Path, pubkeys: &[PathBuf]) -> anyhow::Result<Value> {
+    use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES};
+    use blueprint::keys::PublicKey;
+    use blueprint::statement::verify_deposit;
+    let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(anyhow::Error::msg)?;
+    let probe: Option<Value> = serde_json::from_slice(&bytes).ok();
+    let is_envelope = probe
+        .as_ref()
+        .is_some_and(|v| v.get("payloadType").is_some() && v.get("signatures").is_some());
+    if !is_envelope {
+        if !pubkeys.is_empty() {
+            output::stderr_line(&format!(
+                "warning: {} is a plain manifest, not a signed envelope: nothing to verify",
+                path.display()
+            ));
+        }
+        return load_manifest(path);
+    }
+    if pubkeys.is_empty() {
+        anyhow::bail!(
+            "{} is a signed envelope: give the vendor's key with --pubkey to verify it",
+            path.display()
+        );
+    }
+    let trusted = pubkeys
+        .iter()
+        .map(|p| PublicKey::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let envelope = Envelope::from_json(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not a valid envelope: {e}", path.display()))?;
+    let one = std::num::NonZeroUsize::MIN;
+    let verified = verify_deposit(&envelope, &trusted, one, None).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: envelope does not verify, diff stopped: {e}",
+            path.display()
+        )
+    })?;
+    Ok(verified.deposit.manifest)
+}
+
+/// Loads one evidence file; any failure becomes "insufficient evidence".
+fn load_evidence(path: &Path, device: Option<pcap::Device>) -> EvidenceInput {
+    let name = path.display().to_string();
+    EvidenceInput {
+        observation: read_evidence(path, &name, device),
+        name,
+    }
+}
+
+fn read_evidence(
+    path: &Path,
+    name: &str,
+    device: Option<pcap::Device>,
+) -> Result<Observation, String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+    let mut head = [0u8; 64];
+    let n = f.read(&mut head).map_err(|e| format!("cannot read: {e}"))?;
+    match sniff(&head[..n]) {
+        EvidenceKind::Capture => {
+            let device =
+                device.ok_or("a raw capture needs --device IP|MAC to pick the device's traffic")?;
+            let f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
+            let opts = pcap::Options {
+                device,
+                limits: pcap::Limits::default(),
+                allow_truncated: true,
+            };
+            pcap::observe(std::io::BufReader::with_capacity(1 << 20, f), name, &opts)
+                .map_err(|e| e.to_string())
+        }
+        EvidenceKind::Json => {
+            let bytes = output::read_limited(path, sbom::MAX_SBOM_BYTES)?;
+            let v: Value =
+                serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+            if v.get("bomFormat").is_some() {
+                return sbom::observe(&bytes, name).map_err(|e| e.to_string());
+            }
+            if v.get("format").and_then(Value::as_str) != Some(OBSERVATION_FORMAT) {
+                return Err(format!(
+                    "neither a CycloneDX SBOM nor an observation file (`format` is not {OBSERVATION_FORMAT:?})"
+                ));
+            }
+            serde_json::from_value(v).map_err(|e| format!("invalid observation: {e}"))
+        }
+        EvidenceKind::Unknown => {
+            Err("not a capture, an observation file or a CycloneDX SBOM".into())
+        }
+    }
+}
+
+/// Writes `text` to `path`, or to standard output.
+pub(crate) fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+    match path {
+        Some(p) => std::fs::write(p, text)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
+        None => Ok(output::stdout(text.as_bytes())?),
+    }
+}
+
+/// Loads a manifest (TOML or JSON) through the document loader, so the
+/// diff sees exactly the value validation and signing see.
+pub(crate) fn load_manifest(path: &Path) -> anyhow::Result<Value> {
+    use blueprint::document::{Limits, load};
+    let limits = Limits::default();
+    let bytes = output::read_limited(path, limits.max_bytes).map_err(anyhow::Error::msg)?;
+    let mut map = blueprint::source::SourceMap::new();
+    let name = path.display().to_string();
+    match load(&mut map, &name, &bytes, &limits) {
+        Ok(doc) => Ok(doc.value),
+        Err(diags) => {
+            let msgs: Vec<String> = diags
+                .iter()
+                .map(|d| format!("{} ({})", d.message, d.code))
+                .collect();
+            anyhow::bail!("{name}: {}", msgs.join("; "))
+        }
+    }
+}

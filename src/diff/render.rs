@@ -1,0 +1,196 @@
+//! Renderings of a deviation report that the binary writes out: a human
+//! summary grouped by class (forfeit-worthy first) and SARIF 2.1.0.
+
+use super::{Class, Report, Verdict};
+use serde_json::{Value, json};
+use std::fmt::Write as _;
+
+/// Human-readable text, grouped by class, forfeit-worthy classes first.
+pub fn human(r: &Report) -> String {
+    let mut s = String::new();
+    let subject = match (&r.subject.blueprint_id, &r.subject.blueprint_version) {
+        (Some(id), Some(v)) => format!("{id} v{v}"),
+        (Some(id), None) => id.clone(),
+        _ => r.subject.source.clone(),
+    };
+    let _ = writeln!(
+        s,
+        "blueprint {subject} ({}) against {}",
+        r.subject.source,
+        r.subject.against.join(", ")
+    );
+    let mut current: Option<Class> = None;
+    for d in &r.deviations {
+        if current != Some(d.class) {
+            current = Some(d.class);
+            let tag = if d.forfeit_worthy {
+                "FORFEIT-WORTHY"
+            } else {
+                "minor"
+            };
+            let _ = writeln!(s, "\n{} {} [{}]", d.class.code(), d.title, tag);
+        }
+        let ids = if d.ids.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", d.ids.join(", "))
+        };
+        let _ = writeln!(
+            s,
+            "  - {}{}",
+            if d.path.is_empty() { "/" } else { &d.path },
+            ids
+        );
+        if d.before.is_some() || d.after.is_some() {
+            let show = |v: &Option<Value>| {
+                v.as_ref().map_or("(absent)".to_owned(), |v| {
+                    let t = v.to_string();
+                    if t.len() > 120 {
+                        format!(
+                            "{}…",
+                            &t[..t.char_indices().nth(117).map_or(t.len(), |(i, _)| i)]
+                        )
+                    } else {
+                        t
+                    }
+                })
+            };
+            let _ = writeln!(s, "      before: {}", show(&d.before));
+            let _ = writeln!(s, "      after:  {}", show(&d.after));
+        }
+        if let Some(e) = &d.escalation {
+            let _ = writeln!(
+                s,
+                "      escalated from {} by {:?}: {}",
+                e.from.code(),
+                e.rule,
+                e.reason
+            );
+        }
+        let _ = writeln!(s, "      why: {}", d.rationale);
+        if !d.evidence.is_empty() {
+            let _ = writeln!(
+                s,
+                "      evidence: {} item(s) from {}",
+                d.evidence.len(),
+                sources(d)
+            );
+        }
+    }
+    if !r.insufficient_evidence.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nINSUFFICIENT EVIDENCE (the result cannot be \"matches\")"
+        );
+        for g in &r.insufficient_evidence {
+            let _ = writeln!(
+                s,
+                "  - {}: {}",
+                if g.source.is_empty() {
+                    "(none)"
+                } else {
+                    &g.source
+                },
+                g.reason
+            );
+        }
+    }
+    let verdict = match r.verdict {
+        Verdict::Matches => "matches the blueprint",
+        Verdict::MinorOnly => "minor deviations only",
+        Verdict::ForfeitWorthy => "FORFEIT-WORTHY deviations",
+        Verdict::InsufficientEvidence => "insufficient evidence",
+    };
+    let _ = writeln!(
+        s,
+        "\n{verdict}: {} forfeit-worthy, {} warning, {} info ({} escalated)",
+        r.summary.forfeit_worthy, r.summary.warning, r.summary.info, r.summary.escalated
+    );
+    s
+}
+
+fn sources(d: &super::Deviation) -> String {
+    let mut v: Vec<&str> = d.evidence.iter().map(|e| e.source.as_str()).collect();
+    v.sort();
+    v.dedup();
+    v.join(", ")
+}
+
+/// SARIF 2.1.0 log with one rule per class that occurs.
+pub fn sarif(r: &Report) -> Value {
+    let mut classes: Vec<Class> = r.deviations.iter().map(|d| d.class).collect();
+    classes.sort();
+    classes.dedup();
+    let rules: Vec<Value> = classes
+        .iter()
+        .map(|c| {
+            json!({
+                "id": format!("diff/{}", c.code()),
+                "name": c.title(),
+                "shortDescription": {"text": c.title()},
+                "fullDescription": {"text": c.rationale()},
+                "properties": {"forfeit_worthy": c.forfeit_worthy(), "catalog": "profile-catalog §7"}
+            })
+        })
+        .collect();
+    let mut results: Vec<Value> = r
+        .deviations
+        .iter()
+        .map(|d| {
+            let level = match d.handling {
+                super::Handling::Forfeit => "error",
+                super::Handling::Warning => "warning",
+                super::Handling::Info => "note",
+            };
+            json!({
+                "ruleId": format!("diff/{}", d.class.code()),
+                "ruleIndex": classes.iter().position(|c| *c == d.class),
+                "level": level,
+                "message": {"text": d.rationale},
+                "locations": [{
+                    "physicalLocation": {"artifactLocation": {"uri": r.subject.source}},
+                    "logicalLocations": [{"fullyQualifiedName": d.path, "kind": "member"}]
+                }],
+                "properties": {
+                    "ids": d.ids,
+                    "before": d.before,
+                    "after": d.after,
+                    "forfeit_worthy": d.forfeit_worthy,
+                    "escalation": d.escalation,
+                    "evidence": d.evidence
+                }
+            })
+        })
+        .collect();
+    for g in &r.insufficient_evidence {
+        results.push(json!({
+            "ruleId": "diff/insufficient-evidence",
+            "level": "error",
+            "message": {"text": format!("Insufficient evidence: {}", g.reason)},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": g.source}}}]
+        }));
+    }
+    let mut all_rules = rules;
+    if !r.insufficient_evidence.is_empty() {
+        all_rules.push(json!({
+            "id": "diff/insufficient-evidence",
+            "name": "Insufficient evidence",
+            "shortDescription": {"text": "Missing, truncated or unparsable evidence"},
+            "fullDescription": {"text": "The comparison cannot conclude that the device matches its blueprint."}
+        }));
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "blueprint",
+                "informationUri": "https://example.invalid/blueprint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": all_rules
+            }},
+            "results": results,
+            "properties": {"verdict": r.verdict, "summary": r.summary}
+        }]
+    })
+}
