@@ -1,5 +1,6 @@
-//! `validate` end to end (parse included) with the schema stage only versus
-//! schema + references + every applicable shipped profile, over a corpus of
+//! `validate` end to end (`validate::validate_bytes`, parse included) with
+//! the schema stage only versus schema + references + every applicable
+//! shipped profile, over a corpus of
 //! 1,000 manifests (~20 data items, ~30 endpoints each) generated
 //! deterministically from `tests/fixtures/bases/engine-camera.json`.
 //!
@@ -9,9 +10,10 @@
 
 use blueprint::document::{self, Limits};
 use blueprint::manifest_refs;
-use blueprint::profile::{ProfileLibrary, Selection, evaluate};
+use blueprint::profile::{Extra, ProfileLibrary, Selection, evaluate_mut};
 use blueprint::schema::SchemaChecker;
 use blueprint::source::SourceMap;
+use blueprint::validate::{ValidateOptions, validate_bytes};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -86,29 +88,29 @@ fn corpus() -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn schema_only(bytes: &[u8]) -> usize {
-    let mut map = SourceMap::new();
-    match document::load(&mut map, "m.json", bytes, &Limits::default()) {
-        Ok(doc) => SchemaChecker::manifest().check(&doc).len(),
-        Err(d) => d.len(),
+fn options(schema_only: bool) -> ValidateOptions {
+    ValidateOptions {
+        schema_only,
+        as_of: AS_OF,
+        limits: Limits::default(),
+        selection: Selection::Auto,
     }
 }
 
-fn with_profiles(lib: &ProfileLibrary, bytes: &[u8]) -> usize {
+/// `blueprint validate --schema-only` on one manifest, parse included.
+fn schema_only(opts: &ValidateOptions, bytes: &[u8]) -> usize {
     let mut map = SourceMap::new();
-    match document::load(&mut map, "m.json", bytes, &Limits::default()) {
-        Ok(doc) => {
-            let schema = SchemaChecker::manifest().check(&doc);
-            let refs = manifest_refs::check_references(&doc.value);
-            if !schema.is_empty() || !refs.is_empty() {
-                return schema.len() + refs.len();
-            }
-            evaluate(lib, &Selection::Auto, &doc, AS_OF)
-                .diagnostics
-                .len()
-        }
-        Err(d) => d.len(),
-    }
+    validate_bytes(&mut map, None, "m.json", bytes, opts)
+        .diagnostics
+        .len()
+}
+
+/// `blueprint validate` with every applicable shipped profile.
+fn with_profiles(lib: &ProfileLibrary, opts: &ValidateOptions, bytes: &[u8]) -> usize {
+    let mut map = SourceMap::new();
+    validate_bytes(&mut map, Some(lib), "m.json", bytes, opts)
+        .diagnostics
+        .len()
 }
 
 fn bench(c: &mut Criterion) {
@@ -121,7 +123,7 @@ fn bench(c: &mut Criterion) {
     // Warm the process-lifetime caches (schema, lazily compiled profiles);
     // the corpus must be schema-valid or the comparison is meaningless.
     let mut sm = SourceMap::new();
-    let doc = document::load(&mut sm, "m.json", &corpus[0], &Limits::default())
+    let mut doc = document::load(&mut sm, "m.json", &corpus[0], &Limits::default())
         .unwrap_or_else(|d| panic!("corpus manifest does not parse: {d:?}"));
     let problems = SchemaChecker::manifest().check(&doc);
     assert!(
@@ -129,7 +131,7 @@ fn bench(c: &mut Criterion) {
         "corpus manifest is not schema-valid: {problems:?}"
     );
     assert!(manifest_refs::check_references(&doc.value).is_empty());
-    let e = evaluate(&lib, &Selection::Auto, &doc, AS_OF);
+    let e = evaluate_mut(&lib, &Selection::Auto, &mut doc, &Extra::default(), AS_OF);
     eprintln!(
         "profiles applied: {:?}; findings on manifest 0: {}; corpus bytes: {}",
         e.profiles_applied,
@@ -141,11 +143,12 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(corpus.len() as u64));
     g.sample_size(10);
     g.measurement_time(Duration::from_secs(20));
+    let (so, full) = (options(true), options(false));
     g.bench_function("schema_only", |b| {
         b.iter(|| {
             corpus
                 .iter()
-                .map(|m| schema_only(black_box(m)))
+                .map(|m| schema_only(&so, black_box(m)))
                 .sum::<usize>()
         })
     });
@@ -153,7 +156,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             corpus
                 .iter()
-                .map(|m| with_profiles(&lib, black_box(m)))
+                .map(|m| with_profiles(&lib, &full, black_box(m)))
                 .sum::<usize>()
         })
     });

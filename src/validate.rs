@@ -61,7 +61,7 @@ pub fn validate_bytes(
     options: &ValidateOptions,
 ) -> FileReport {
     let format = Format::detect(name, bytes);
-    let (document, mut diagnostics) = match document::load(map, name, bytes, &options.limits) {
+    let (mut document, mut diagnostics) = match document::load(map, name, bytes, &options.limits) {
         Ok(doc) => (Some(doc), Vec::new()),
         Err(diags) => (None, diags),
     };
@@ -75,14 +75,22 @@ pub fn validate_bytes(
             .unwrap_or(FileId(map.len().saturating_sub(1))),
     };
     let mut profiles = Vec::new();
-    if let Some(doc) = &document {
+    if let Some(doc) = &mut document {
         diagnostics.extend(SchemaChecker::manifest().check(doc));
         if !options.schema_only {
             let refs = reference_diagnostics(doc);
             let shaped = diagnostics.is_empty() && refs.is_empty();
             diagnostics.extend(refs);
             if let (true, Some(lib)) = (shaped, library) {
-                let eval = profile::evaluate(lib, &options.selection, doc, options.as_of);
+                // Evaluates in place (no copy of the manifest); the
+                // document is whole again afterwards.
+                let eval = profile::evaluate_mut(
+                    lib,
+                    &options.selection,
+                    doc,
+                    &profile::Extra::default(),
+                    options.as_of,
+                );
                 profiles = eval.profiles_applied;
                 diagnostics.extend(eval.diagnostics);
             }

@@ -265,14 +265,33 @@ pub(crate) fn is_personal(it: &Value) -> bool {
 
 /// Facts for every data item, in manifest order.
 pub(crate) fn item_facts(ctx: &Ctx) -> Vec<Value> {
+    let personal: Vec<bool> = ctx.items.iter().map(is_personal).collect();
+    // Per sensor: every personal item it produces is optional
+    // (`necessary_for_core_function = false`).
+    let only_optional: Vec<bool> = ctx
+        .sensors
+        .iter()
+        .map(|s| {
+            strs(s.get("produces"))
+                .iter()
+                .filter_map(|p| ctx.item_index.get(p).copied())
+                .filter(|&i| personal[i])
+                .all(|i| {
+                    ctx.items[i]
+                        .get("necessary_for_core_function")
+                        .and_then(Value::as_bool)
+                        == Some(false)
+                })
+        })
+        .collect();
     ctx.items
         .iter()
         .enumerate()
-        .map(|(i, it)| one_item(ctx, i, it))
+        .map(|(i, it)| one_item(ctx, i, it, &only_optional))
         .collect()
 }
 
-fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
+fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
     let at = format!("/data_items/{i}");
     let id = sref(it, "/id").unwrap_or("");
     let (cat, deprecated) = category(it);
@@ -329,22 +348,22 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value) -> Value {
         .enumerate()
         .filter(|(_, s)| strs(s.get("produces")).contains(&id))
         .map(|(k, s)| {
-            let mut m = mirror(s, &format!("/sensors/{k}"));
-            // Every personal item the sensor produces is optional
-            // (`necessary_for_core_function = false`).
-            let only_optional = strs(s.get("produces"))
-                .iter()
-                .filter_map(|p| ctx.item_index.get(p).map(|&i| &ctx.items[i]))
-                .filter(|it| is_personal(it))
-                .all(|it| {
-                    it.get("necessary_for_core_function")
-                        .and_then(Value::as_bool)
-                        == Some(false)
-                });
-            if let Some(o) = m.as_object_mut() {
-                o.insert("only_optional".into(), json!(only_optional));
+            // A mirror of the fields rules read (not the `produces` list).
+            let mut m = serde_json::Map::new();
+            if let Value::Object(o) = s {
+                for (key, v) in o {
+                    if key != "produces" {
+                        m.insert(key.clone(), v.clone());
+                    }
+                }
             }
-            m
+            m.insert("at".into(), Value::String(format!("/sensors/{k}")));
+            m.insert("mirror".into(), Value::Bool(true));
+            m.insert(
+                "only_optional".into(),
+                Value::Bool(only_optional.get(k).copied().unwrap_or(false)),
+            );
+            Value::Object(m)
         })
         .collect();
     let covers = |a: &str| strs(ctx.ptr(&format!("/assessments/{a}/covers_items"))).contains(&id);
@@ -485,11 +504,23 @@ pub(crate) fn cross_border_facts(ctx: &Ctx, items: &[Value]) -> Vec<(String, Val
             .iter()
             .filter_map(|f| sref(f, "/country"))
             .collect();
-        let mut parent = facts.clone();
-        if let Some(o) = parent.as_object_mut() {
-            o.remove("flows");
+        let entries = arr(it.get("cross_border"));
+        if entries.is_empty() {
+            continue;
         }
-        for (j, e) in arr(it.get("cross_border")).iter().enumerate() {
+        // The item's own facts, without the joins (flows, mirrors).
+        let parent: Value = match facts {
+            Value::Object(o) => Value::Object(
+                o.iter()
+                    .filter(|(k, _)| {
+                        !matches!(k.as_str(), "flows" | "recipients" | "endpoints" | "sensors")
+                    })
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect(),
+            ),
+            _ => Value::Null,
+        };
+        for (j, e) in entries.iter().enumerate() {
             let at = format!("/data_items/{i}/cross_border/{j}");
             let recipient = sref(e, "/recipient")
                 .and_then(|r| ctx.recipient_index.get(r))

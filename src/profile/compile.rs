@@ -172,6 +172,8 @@ pub(crate) struct CompiledRule {
     pub require: Option<Validator>,
     /// The schema `require` compiled from (for `description` lookup).
     pub require_schema: Value,
+    /// Message per failing evaluation path, looked up once.
+    pub messages: Mutex<HashMap<String, Option<String>>>,
 }
 
 /// A compiled profile.
@@ -294,6 +296,7 @@ fn compile_profile(
             when,
             require,
             require_schema,
+            messages: Mutex::new(HashMap::new()),
         });
     }
     let groups = p

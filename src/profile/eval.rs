@@ -71,13 +71,63 @@ pub fn evaluate_value(
     src: &ManifestSource,
     as_of: Date,
 ) -> Evaluation {
+    let view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
+    let mut m = manifest.clone();
+    derived::normalize_manifest(&mut m);
+    evaluate_owned(lib, selection, m, view, extra, src, as_of).0
+}
+
+/// [`evaluate_value`] on a manifest the caller lends by value (no copy):
+/// it is returned unchanged.
+pub(crate) fn evaluate_lent(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    manifest: Value,
+    extra: &Extra,
+    src: &ManifestSource,
+    as_of: Date,
+) -> (Evaluation, Value) {
+    let view = derived::derive_with_previous(&manifest, extra.previous, &lib.refs, as_of);
+    let mut m = manifest;
+    // Normalisation rewrites deprecated categories in place; remember them.
+    let originals: Vec<(usize, Value)> = m
+        .get("data_items")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .enumerate()
+                .filter_map(|(i, it)| {
+                    let c = it.get("category")?;
+                    c.as_str()
+                        .and_then(derived::normalize_category)
+                        .map(|_| (i, c.clone()))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    derived::normalize_manifest(&mut m);
+    let (e, mut m) = evaluate_owned(lib, selection, m, view, extra, src, as_of);
+    for (i, c) in originals {
+        if let Some(slot) = m.pointer_mut(&format!("/data_items/{i}/category")) {
+            *slot = c;
+        }
+    }
+    (e, m)
+}
+
+fn evaluate_owned(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    m: Value,
+    mut view: derived::DerivedView,
+    extra: &Extra,
+    src: &ManifestSource,
+    as_of: Date,
+) -> (Evaluation, Value) {
     let mut out = Evaluation::default();
-    let mut view = derived::derive_with_previous(manifest, extra.previous, &lib.refs, as_of);
     if let (Some(d), Some(g)) = (&extra.deviations, view.global.as_object_mut()) {
         g.insert("deviations".into(), Value::Array(d.clone()));
     }
-    let mut m = manifest.clone();
-    derived::normalize_manifest(&mut m);
     let mut elements = view.elements;
     let mut wrapper = Map::new();
     wrapper.insert("manifest".into(), m);
@@ -230,7 +280,11 @@ pub fn evaluate_value(
         }
     }
     super::conflict::evaluate(lib, &mut doc, &elements, src, as_of, &mut out);
-    out
+    let manifest = match doc {
+        Value::Object(mut w) => w.remove("manifest").unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    (out, manifest)
 }
 
 fn compile_error(p: &Profile, e: &str) -> Diagnostic {
@@ -297,7 +351,7 @@ fn run_rule(
     }
     if let Some(v) = &cr.require {
         if !v.is_valid(doc) {
-            collect(lib, r, v, &cr.require_schema, doc, elem, &mut fails);
+            collect(lib, r, cr, v, doc, elem, &mut fails);
         }
     }
     if !fails.is_empty() {
@@ -308,16 +362,16 @@ fn run_rule(
 fn collect(
     lib: &ProfileLibrary,
     r: &Rule,
+    cr: &compile::CompiledRule,
     v: &Validator,
-    schema: &Value,
     doc: &Value,
     elem: Option<&str>,
     out: &mut Vec<Failure>,
 ) {
     for e in v.iter_errors(doc) {
         let ptrs = map_error(&e, doc, elem, r);
-        let message = describe_error(lib, schema, &e).unwrap_or_else(|| r.title.clone());
-        let notes = alternatives(lib, schema, &e, doc, elem, r);
+        let message = describe_error(lib, cr, &e).unwrap_or_else(|| r.title.clone());
+        let notes = alternatives(lib, cr, &e, doc, elem, r);
         let group = shared_check_of(&e);
         for p in ptrs {
             out.push(Failure {
@@ -345,7 +399,7 @@ fn shared_check_of(e: &ValidationError) -> Option<String> {
 /// For `anyOf`/`oneOf` failures: what each alternative lacked.
 fn alternatives(
     lib: &ProfileLibrary,
-    schema: &Value,
+    cr: &compile::CompiledRule,
     e: &ValidationError,
     doc: &Value,
     elem: Option<&str>,
@@ -362,7 +416,7 @@ fn alternatives(
         let parts: Vec<String> = alt
             .iter()
             .map(|x| {
-                let msg = describe_error(lib, schema, x).unwrap_or_else(|| x.to_string());
+                let msg = describe_error(lib, cr, x).unwrap_or_else(|| x.to_string());
                 let at = map_error(x, doc, elem, r)
                     .into_iter()
                     .next()
@@ -377,7 +431,32 @@ fn alternatives(
 
 /// The nearest `description` on the evaluation path, following `$ref` into
 /// profile defs and the shared library.
-fn describe_error(lib: &ProfileLibrary, schema: &Value, e: &ValidationError) -> Option<String> {
+/// [`describe_error_uncached`] through the rule's message cache: the same
+/// keyword fails for many elements and manifests.
+fn describe_error(
+    lib: &ProfileLibrary,
+    cr: &compile::CompiledRule,
+    e: &ValidationError,
+) -> Option<String> {
+    let mut key = e.evaluation_path().as_str().to_string();
+    if let ValidationErrorKind::Required { property } = e.kind() {
+        key.push('#');
+        key.push_str(property.as_str().unwrap_or(""));
+    }
+    let mut cache = cr.messages.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(m) = cache.get(&key) {
+        return m.clone();
+    }
+    let m = describe_error_uncached(lib, &cr.require_schema, e);
+    cache.insert(key, m.clone());
+    m
+}
+
+fn describe_error_uncached(
+    lib: &ProfileLibrary,
+    schema: &Value,
+    e: &ValidationError,
+) -> Option<String> {
     let path = e.evaluation_path().as_str();
     // A missing property: its own schema (not on the path) says what it is for.
     if let ValidationErrorKind::Required { property } = e.kind() {

@@ -75,6 +75,27 @@ pub fn evaluate(
     evaluate_with(lib, selection, doc, &Extra::default(), as_of)
 }
 
+/// [`evaluate`] without copying the manifest: its value is lent to the
+/// evaluation and put back unchanged (the cheaper path for `validate`).
+pub fn evaluate_mut(
+    lib: &ProfileLibrary,
+    selection: &Selection,
+    doc: &mut Document,
+    extra: &Extra,
+    as_of: Date,
+) -> Evaluation {
+    let value = std::mem::take(&mut doc.value);
+    let spans = &doc.spans;
+    let locate = |p: &str| spans.locate(p);
+    let src = ManifestSource {
+        file: doc.file,
+        locate: &locate,
+    };
+    let (e, value) = eval::evaluate_lent(lib, selection, value, extra, &src, as_of);
+    doc.value = value;
+    e
+}
+
 /// [`evaluate`] with the previous deposit of the same `blueprint.id` and/or
 /// the deviations of a shipped device, so that rules over `global.diff`,
 /// item `diff` and `global.deviations` can fire.

@@ -344,3 +344,27 @@ fn scope_selects_profiles() {
     );
     assert_eq!(e.profiles_applied, vec!["test-gated".to_string()]);
 }
+
+#[test]
+fn evaluate_mut_lends_the_manifest_and_matches_evaluate() {
+    let mut map = SourceMap::new();
+    let lib = lib_with(&mut map, &["transit.toml"]);
+    let mut m = base();
+    m["data_items"][0]["category"] = json!("user.biometric.face");
+    m["network_endpoints"][0]["tls"]["min_version"] = json!("1.1");
+    let text = serde_json::to_string_pretty(&m).unwrap_or_default();
+    let mut doc = document::load(&mut map, "m.json", text.as_bytes(), &Limits::default())
+        .unwrap_or_else(|d| panic!("{d:#?}"));
+    let before = doc.value.clone();
+    let a = evaluate(&lib, &Selection::Auto, &doc, date!(2026 - 11 - 26));
+    let b = blueprint::profile::evaluate_mut(
+        &lib,
+        &Selection::Auto,
+        &mut doc,
+        &blueprint::profile::Extra::default(),
+        date!(2026 - 11 - 26),
+    );
+    assert_eq!(doc.value, before, "the deprecated category is restored");
+    assert_eq!(a.diagnostics, b.diagnostics);
+    assert!(!of(&b, "test.security-in-transit").is_empty());
+}

@@ -11,3 +11,4 @@ mod schema;
 mod seed_coverage;
 mod us_profiles;
 mod util;
+mod validate;
