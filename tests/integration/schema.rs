@@ -590,3 +590,22 @@ fn every_property_has_a_description() {
     walk(&schema, "", &mut missing);
     assert_eq!(missing, Vec::<String>::new());
 }
+
+/// The fields `blueprint diff` reads beyond catalog §3: endpoint address
+/// ranges and firmware components.
+#[test]
+fn endpoint_addresses_and_firmware_components() {
+    let ok = after(|m| {
+        m["network_endpoints"][0]["addresses"] = json!(["192.0.2.0/24", "2001:db8::1"]);
+        m["device"]["firmware"]["components"] = json!([
+            {"name": "busybox", "version": "1.36.1", "hashes": ["sha256:00ff"]},
+            {"name": "openssl", "digest": format!("sha256:{}", "ab".repeat(32))}
+        ]);
+    });
+    assert_eq!(ok, vec![]);
+    let bad = after(|m| m["network_endpoints"][0]["addresses"] = json!(["not an address"]));
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert_eq!(bad[0].0, "pattern");
+    let bad = after(|m| m["device"]["firmware"]["components"] = json!([{"version": "1"}]));
+    assert_eq!(bad[0].0, "required");
+}
