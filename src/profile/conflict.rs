@@ -10,8 +10,10 @@ use super::eval::{Evaluation, ManifestSource, expand_for_each};
 use crate::derived;
 use crate::diag::{Diagnostic, Label, RuleRef, Severity};
 use crate::source::{FileId, Span};
+use jsonschema::Validator;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use time::Date;
 
 /// What conflict findings carry as [`RuleRef::profile`]: they belong to no
@@ -53,6 +55,29 @@ impl Conflict {
     }
 }
 
+/// The compiled `when` of each conflict (library order), per date.
+pub(crate) type CompiledConflicts = Arc<Vec<Result<Validator, String>>>;
+
+/// Compiles every conflict once per evaluation date.
+#[derive(Default)]
+pub(crate) struct ConflictCache(Mutex<HashMap<Date, CompiledConflicts>>);
+
+impl ConflictCache {
+    fn get(&self, lib: &ProfileLibrary, as_of: Date) -> CompiledConflicts {
+        let mut m = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        m.entry(as_of)
+            .or_insert_with(|| {
+                Arc::new(
+                    lib.conflicts()
+                        .iter()
+                        .map(|c| compile::build(&lib.registry, &c.when_schema, as_of))
+                        .collect(),
+                )
+            })
+            .clone()
+    }
+}
+
 /// Appends the conflict findings to `out` (after the profiles ran), on the
 /// evaluation document the profiles used (`{manifest, global}`; element
 /// facts in their global lists or in `elements`), without deriving again.
@@ -65,14 +90,21 @@ pub(crate) fn evaluate(
     out: &mut Evaluation,
 ) {
     let applied = &out.profiles_applied;
-    let due: Vec<&Conflict> = lib
+    let due: Vec<usize> = lib
         .conflicts()
         .iter()
-        .filter(|c| c.profiles.iter().all(|p| applied.contains(p)))
+        .enumerate()
+        .filter(|(_, c)| c.profiles.iter().all(|p| applied.contains(p)))
+        .map(|(i, _)| i)
         .collect();
+    if due.is_empty() {
+        return;
+    }
+    let compiled = lib.conflict_cache.get(lib, as_of);
     let mut found = Vec::new();
-    for c in due {
-        let v = match compile::build(&lib.registry, &c.when_schema, as_of) {
+    for i in due {
+        let c = &lib.conflicts()[i];
+        let v = match &compiled[i] {
             Ok(v) => v,
             Err(e) => {
                 out.diagnostics.push(Diagnostic::error(

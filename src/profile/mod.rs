@@ -62,6 +62,9 @@ pub struct ProfileLibrary {
     derived_schema: Value,
     manifest_schema: Value,
     profile_schema: jsonschema::Validator,
+    /// Compiled `when` of every conflict, per evaluation date (compiled on
+    /// first use, like the profiles).
+    pub(crate) conflict_cache: conflict::ConflictCache,
 }
 
 /// Evaluates the selected profiles of `lib` against a loaded manifest on the
@@ -203,6 +206,7 @@ impl ProfileLibrary {
             derived_schema,
             manifest_schema,
             profile_schema,
+            conflict_cache: conflict::ConflictCache::default(),
         })
     }
 
