@@ -73,8 +73,9 @@ pub(crate) fn under(cat: &str, key: &str) -> bool {
     cat == key || (cat.starts_with(key) && cat.as_bytes().get(key.len()) == Some(&b'.'))
 }
 
-/// Consent ladder of catalog §2.2, weakest first.
-const LADDER: &[&str] = &[
+/// Consent ladder of catalog §2.2, weakest first (shared with the diff,
+/// which judges a change of `consent.kind` by it).
+pub const CONSENT_LADDER: &[&str] = &[
     "none",
     "notice_only",
     "opt_out",
@@ -369,7 +370,8 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
     let covers = |a: &str| strs(ctx.ptr(&format!("/assessments/{a}/covers_items"))).contains(&id);
     let exposure_disclosed =
         strs(ctx.ptr("/transparency/data_exposure_disclosure/covers")).contains(&id);
-    let consent_rank = sref(it, "/consent/kind").and_then(|k| LADDER.iter().position(|l| *l == k));
+    let consent_rank =
+        sref(it, "/consent/kind").and_then(|k| CONSENT_LADDER.iter().position(|l| *l == k));
 
     let flows = flows(ctx, i, it, &endpoint_idx);
     obj! {

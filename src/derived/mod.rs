@@ -31,7 +31,7 @@ use std::collections::HashMap;
 use time::Date;
 
 pub(crate) use global::{fmt_date, parse_date};
-pub use items::{normalize_category, normalize_manifest};
+pub use items::{CONSENT_LADDER, normalize_category, normalize_manifest};
 pub use reference::{RefData, RefError};
 
 /// Version of the derived view; part of the profile ABI.

@@ -66,15 +66,7 @@ pub(super) struct Ctx<'a> {
     pub(super) new: &'a Value,
 }
 
-const CONSENT: &[&str] = &[
-    "none",
-    "notice_only",
-    "opt_out",
-    "opt_in",
-    "explicit",
-    "separate",
-    "written",
-];
+const CONSENT: &[&str] = crate::derived::CONSENT_LADDER;
 const TLS_VERSIONS: &[&str] = &["1.0", "1.1", "1.2", "1.3"];
 const IDENTIFIABILITY: &[&str] = &["identified", "pseudonymous", "anonymous"];
 const BIOMETRIC: &[&str] = &["identification", "verification", "none"];
