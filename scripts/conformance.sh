@@ -32,8 +32,9 @@ check() {
 }
 
 cargo build --quiet --bins --examples || { echo "error: build failed" >&2; exit 1; }
-BLUEPRINT=${BLUEPRINT:-$PWD/target/debug/blueprint}
-EXAMPLES=${EXAMPLES:-$PWD/target/debug/examples}
+TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+BLUEPRINT=${BLUEPRINT:-$TARGET_DIR/debug/blueprint}
+EXAMPLES=${EXAMPLES:-$TARGET_DIR/debug/examples}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 

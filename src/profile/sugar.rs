@@ -143,21 +143,22 @@ fn implied_type(kw: &str) -> Option<&'static str> {
     }
 }
 
+/// Every keyword list of the whitelist.
+const KEYWORD_LISTS: [&[&str]; 9] = [
+    SCHEMA_VALUED,
+    SCHEMA_MAP,
+    SCHEMA_ARRAY,
+    NUMBER_KW,
+    COUNT_KW,
+    DAYS_KW,
+    DATE_KW,
+    TEXT_KW,
+    OTHER_KW,
+];
+
 /// Is `kw` a known keyword?
 pub(crate) fn is_keyword(kw: &str) -> bool {
-    [
-        SCHEMA_VALUED,
-        SCHEMA_MAP,
-        SCHEMA_ARRAY,
-        NUMBER_KW,
-        COUNT_KW,
-        DAYS_KW,
-        DATE_KW,
-        TEXT_KW,
-        OTHER_KW,
-    ]
-    .iter()
-    .any(|l| l.contains(&kw))
+    KEYWORD_LISTS.iter().any(|l| l.contains(&kw))
 }
 
 /// Decodes a JSON pointer into segments (`~1` → `/`, `~0` → `~`).
@@ -650,43 +651,14 @@ pub(crate) fn schema_path(root: &Value, node: &Value, segs: &[String]) -> Result
     Ok(())
 }
 
-/// A likely intended keyword for a misspelt one.
-fn suggest(k: &str) -> Option<&'static str> {
-    let all: Vec<&'static str> = [
-        SCHEMA_VALUED,
-        SCHEMA_MAP,
-        SCHEMA_ARRAY,
-        NUMBER_KW,
-        COUNT_KW,
-        DAYS_KW,
-        DATE_KW,
-        TEXT_KW,
-        OTHER_KW,
-    ]
-    .concat();
-    let mut best: Option<(&'static str, usize)> = None;
-    for c in all {
-        let d = distance(k, c);
-        if d <= 2 && best.is_none_or(|(_, bd)| d < bd) {
-            best = Some((c, d));
-        }
-    }
-    best.map(|(c, _)| c)
-}
-
-fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != cb);
-            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
-        }
-        prev = cur;
-    }
-    prev[b.len()]
+/// A likely intended keyword for a misspelt one (`cosnt` → `const`).
+fn suggest(k: &str) -> Option<String> {
+    let all: Vec<String> = KEYWORD_LISTS
+        .concat()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    crate::schema::closest(k, &all)
 }
 
 #[cfg(test)]
