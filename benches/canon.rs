@@ -33,7 +33,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("canon::canonicalize", |b| {
         b.iter(|| {
             for d in &docs {
-                black_box(blueprint::canon::canonicalize(black_box(d)).ok());
+                black_box(blueprint::attest::canon::canonicalize(black_box(d)).ok());
             }
         })
     });

@@ -2,7 +2,7 @@
 //! parse them. Peak memory of the same diff through the CLI is measured by
 //! `scripts/bench-diff.sh`.
 
-use blueprint::diff::manifest::diff_manifests;
+use blueprint::device::diff::manifest::diff_manifests;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;

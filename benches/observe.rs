@@ -5,7 +5,7 @@
 //! `scripts/bench-observe.sh` runs the same comparison on a ≥ 200 MB file
 //! against tshark.
 
-use blueprint::observe::pcap::{Device, Limits, Options, observe};
+use blueprint::device::observe::pcap::{Device, Limits, Options, observe};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etherparse::PacketBuilder;
 use std::hint::black_box;

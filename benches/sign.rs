@@ -7,10 +7,10 @@
 #[path = "common/manifests.rs"]
 mod manifests;
 
+use blueprint::attest::dsse::Envelope;
+use blueprint::attest::keys::SigningKeyFile;
+use blueprint::attest::statement::{PAYLOAD_TYPE, ValidationSummary, deposit_payload};
 use blueprint::diag::Counts;
-use blueprint::dsse::Envelope;
-use blueprint::keys::SigningKeyFile;
-use blueprint::statement::{PAYLOAD_TYPE, ValidationSummary, deposit_payload};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ed25519_dalek::Signer;
 use sha2::{Digest, Sha256};

@@ -8,10 +8,10 @@
 //!
 //! `cargo bench --bench validate`
 
-use blueprint::document::{self, Limits};
-use blueprint::manifest_refs;
+use blueprint::manifest::document::{self, Limits};
+use blueprint::manifest::refs;
+use blueprint::manifest::schema::SchemaChecker;
 use blueprint::profile::{Extra, ProfileLibrary, Selection, evaluate_mut};
-use blueprint::schema::SchemaChecker;
 use blueprint::source::SourceMap;
 use blueprint::validate::{ValidateOptions, validate_bytes};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -130,7 +130,7 @@ fn bench(c: &mut Criterion) {
         problems.is_empty(),
         "corpus manifest is not schema-valid: {problems:?}"
     );
-    assert!(manifest_refs::check_references(&doc.value).is_empty());
+    assert!(refs::check_references(&doc.value).is_empty());
     let e = evaluate_mut(&lib, &Selection::Auto, &mut doc, &Extra::default(), AS_OF);
     eprintln!(
         "profiles applied: {:?}; findings on manifest 0: {}; corpus bytes: {}",

@@ -33,7 +33,7 @@ fn es6_numbers(n: usize) -> std::io::Result<()> {
         n,
         |f, buf| {
             // Every number of the sequence is finite by construction.
-            let _ = blueprint::canon::write_f64(f, buf);
+            let _ = blueprint::attest::canon::write_f64(f, buf);
         },
         |line| {
             if result.is_ok() {
@@ -57,7 +57,7 @@ fn speccheck(path: &str) -> Result<String, String> {
     };
     let mut verdicts = String::new();
     for c in &cases {
-        let ok = blueprint::dsse::verify_raw(
+        let ok = blueprint::attest::dsse::verify_raw(
             &field(c, "pub_key")?,
             &field(c, "message")?,
             &field(c, "signature")?,
@@ -80,7 +80,7 @@ fn wycheproof(path: &str) -> Result<String, String> {
             let (Some(msg), Some(sig)) = (hex(&t["msg"]), hex(&t["sig"])) else {
                 return Err(format!("test {} lacks msg/sig", t["tcId"]));
             };
-            let accepted = blueprint::dsse::verify_raw(&pk, &msg, &sig);
+            let accepted = blueprint::attest::dsse::verify_raw(&pk, &msg, &sig);
             match t["result"].as_str() {
                 Some("valid") if !accepted => mismatches.push(t["tcId"].to_string()),
                 Some("invalid") if accepted => mismatches.push(t["tcId"].to_string()),

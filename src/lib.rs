@@ -5,19 +5,12 @@
 
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::dbg_macro)]
 
-pub mod canon;
+pub mod attest;
 pub mod derived;
+pub mod device;
 pub mod diag;
-pub mod diff;
-pub mod document;
-pub mod dsse;
-pub mod keys;
-pub mod manifest_refs;
-pub mod mud;
-pub mod observe;
+pub mod manifest;
 pub mod profile;
-pub mod schema;
 pub mod source;
-pub mod statement;
 pub mod validate;
 pub mod validated;

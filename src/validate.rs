@@ -6,10 +6,10 @@
 //! them on a broken manifest would produce noise, not findings).
 
 use crate::diag::{Counts, Diagnostic, Severity};
-use crate::document::{self, Document, Format, Limits};
-use crate::manifest_refs;
+use crate::manifest::document::{self, Document, Format, Limits};
+use crate::manifest::refs;
+use crate::manifest::schema::SchemaChecker;
 use crate::profile::{self, ProfileLibrary, Selection};
-use crate::schema::SchemaChecker;
 use crate::source::{FileId, SourceMap};
 
 /// What to run.
@@ -111,7 +111,7 @@ pub fn validate_bytes(
 
 /// The reference resolver's problems (catalog §3.8), located in the file.
 fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
-    manifest_refs::check_references(&doc.value)
+    refs::check_references(&doc.value)
         .iter()
         .map(|p| p.to_diagnostic(doc))
         .collect()
@@ -150,7 +150,7 @@ pub fn validate_for_signing(
     let validated = match (&report.document, options.schema_only) {
         (Some(doc), false) => crate::validated::ValidatedManifest::new_unchecked_by_validator(
             doc.value.clone(),
-            crate::statement::ValidationSummary {
+            crate::attest::statement::ValidationSummary {
                 profiles: report.profiles.clone(),
                 as_of: options.as_of.to_string(),
                 tool_version: env!("CARGO_PKG_VERSION").to_string(),

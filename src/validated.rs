@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use crate::statement::ValidationSummary;
+use crate::attest::statement::ValidationSummary;
 
 /// A manifest value together with the summary of the validation it passed.
 #[derive(Debug, Clone, PartialEq)]

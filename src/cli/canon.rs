@@ -3,9 +3,9 @@
 
 use super::render;
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::canon::{self, Digest};
+use blueprint::attest::canon::{self, Digest};
 use blueprint::diag::Label;
-use blueprint::document::{self, Limits};
+use blueprint::manifest::document::{self, Limits};
 use blueprint::source::SourceMap;
 use clap::Args;
 use std::io::{IsTerminal, Write};

@@ -5,11 +5,11 @@
 
 use super::render::{self, RunInfo};
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::document::Limits;
-use blueprint::keys::SigningKeyFile;
+use blueprint::attest::keys::SigningKeyFile;
+use blueprint::attest::statement::{self, verify_deposit};
+use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
-use blueprint::statement::{self, verify_deposit};
 use blueprint::validate::{ValidateOptions, validate_for_signing};
 use clap::Args;
 use std::num::NonZeroUsize;
@@ -81,7 +81,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
 
     let key = SigningKeyFile::generate().map_err(fail)?;
     let envelope = statement::sign_manifest(&validated, &key).map_err(fail)?;
-    let digest = blueprint::canon::Digest::of_value(validated.value()).map_err(fail)?;
+    let digest = blueprint::attest::canon::Digest::of_value(validated.value()).map_err(fail)?;
     say(&format!(
         "2. sign: DSSE envelope with an in-toto Statement, subject {}, key id {}",
         digest,

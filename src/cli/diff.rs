@@ -6,9 +6,11 @@
 //! conclude (reliability P9: never "matches" on missing evidence).
 
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::diff::evidence::{EvidenceInput, diff_evidence};
-use blueprint::diff::{Report, Verdict, manifest, render};
-use blueprint::observe::{EvidenceKind, OBSERVATION_FORMAT, Observation, pcap, sbom, sniff};
+use blueprint::device::diff::evidence::{EvidenceInput, diff_evidence};
+use blueprint::device::diff::{Report, Verdict, manifest, render};
+use blueprint::device::observe::{
+    EvidenceKind, OBSERVATION_FORMAT, Observation, pcap, sbom, sniff,
+};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -100,9 +102,9 @@ fn exit_code(r: &Report) -> u8 {
 /// envelope that does not verify stops the diff (exit 2: nothing was
 /// compared, so neither "matches" nor "deviates" can be said).
 fn load_blueprint(path: &Path, pubkeys: &[PathBuf]) -> anyhow::Result<Value> {
-    use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES};
-    use blueprint::keys::PublicKey;
-    use blueprint::statement::verify_deposit;
+    use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
+    use blueprint::attest::keys::PublicKey;
+    use blueprint::attest::statement::verify_deposit;
     let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(anyhow::Error::msg)?;
     let probe: Option<Value> = serde_json::from_slice(&bytes).ok();
     let is_envelope = probe
@@ -202,7 +204,7 @@ pub(crate) fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
 /// Loads a manifest (TOML or JSON) through the document loader, so the
 /// diff sees exactly the value validation and signing see.
 pub(crate) fn load_manifest(path: &Path) -> anyhow::Result<Value> {
-    use blueprint::document::{Limits, load};
+    use blueprint::manifest::document::{Limits, load};
     let limits = Limits::default();
     let bytes = output::read_limited(path, limits.max_bytes).map_err(anyhow::Error::msg)?;
     let mut map = blueprint::source::SourceMap::new();

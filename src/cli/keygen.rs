@@ -2,7 +2,7 @@
 //! `PREFIX.key` (PKCS#8 PEM, mode 0600) and `PREFIX.pub` (SPKI PEM).
 
 use super::{EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::keys::SigningKeyFile;
+use blueprint::attest::keys::SigningKeyFile;
 use clap::Args;
 use std::path::PathBuf;
 

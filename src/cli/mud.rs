@@ -1,7 +1,7 @@
 //! `blueprint mud`: RFC 8520 MUD export of a blueprint.
 
 use super::{EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::mud::{MudOptions, mud};
+use blueprint::device::mud::{MudOptions, mud};
 use std::path::PathBuf;
 
 /// Arguments of `mud`.

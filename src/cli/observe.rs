@@ -2,7 +2,7 @@
 
 use super::{EXIT_OK, EXIT_OPERATIONAL, output};
 use anyhow::Context;
-use blueprint::observe::{pcap, sbom};
+use blueprint::device::observe::{pcap, sbom};
 use std::path::PathBuf;
 
 /// Subcommands of `observe`.

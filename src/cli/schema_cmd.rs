@@ -8,7 +8,7 @@ use clap::Args;
 pub struct SchemaArgs {}
 
 pub fn run(_args: &SchemaArgs) -> u8 {
-    match output::stdout(blueprint::schema::MANIFEST_SCHEMA.as_bytes()) {
+    match output::stdout(blueprint::manifest::schema::MANIFEST_SCHEMA.as_bytes()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
             output::error(&format!("cannot write: {e}"));

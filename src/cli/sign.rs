@@ -6,13 +6,13 @@
 use super::canon::print_diagnostics;
 use super::validate::{parse_date, today};
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::canon;
-use blueprint::document::Limits;
-use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES};
-use blueprint::keys::SigningKeyFile;
+use blueprint::attest::canon;
+use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
+use blueprint::attest::keys::SigningKeyFile;
+use blueprint::attest::statement::{self, PAYLOAD_TYPE};
+use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
-use blueprint::statement::{self, PAYLOAD_TYPE};
 use blueprint::validate::{ValidateOptions, validate_for_signing};
 use blueprint::validated::ValidatedManifest;
 use clap::Args;

@@ -2,7 +2,7 @@
 
 use super::render::{self, ReportFormat, RunInfo};
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::document::Limits;
+use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
 use blueprint::validate::{FileReport, ValidateOptions, validate_bytes};

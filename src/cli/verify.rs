@@ -6,10 +6,10 @@
 
 use super::canon::canonical_file;
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::canon::Digest;
-use blueprint::dsse::{Envelope, MAX_ENVELOPE_BYTES, Rejection};
-use blueprint::keys::PublicKey;
-use blueprint::statement::{DepositRejection, VerifiedDeposit, verify_deposit};
+use blueprint::attest::canon::Digest;
+use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES, Rejection};
+use blueprint::attest::keys::PublicKey;
+use blueprint::attest::statement::{DepositRejection, VerifiedDeposit, verify_deposit};
 use clap::{Args, ValueEnum};
 use serde_json::json;
 use std::io::Read;
@@ -140,7 +140,7 @@ fn json_output(
     result: &Result<VerifiedDeposit, DepositRejection>,
     threshold: NonZeroUsize,
 ) -> String {
-    let notes = |notes: &[blueprint::dsse::SignatureNote]| {
+    let notes = |notes: &[blueprint::attest::dsse::SignatureNote]| {
         notes
             .iter()
             .map(|n| json!({"index": n.index, "keyid": n.keyid, "problem": n.problem.to_string()}))

@@ -24,7 +24,7 @@ pub use native::NATIVES;
 
 use crate::derived::RefData;
 use crate::diag::{Diagnostic, Label};
-use crate::document::Document;
+use crate::manifest::document::Document;
 use crate::source::{FileId, SourceFile, SourceMap};
 use jsonschema::Registry;
 use serde_json::Value;
@@ -180,7 +180,7 @@ impl ProfileLibrary {
         let dates_file = map.add(SourceFile::new("profiles/_dates.toml", DATES_TOML));
         let dates = model::load_dates(DATES_TOML, dates_file)?;
         let shared_file = map.add(SourceFile::new("profiles/_shared.toml", SHARED_TOML));
-        let manifest_schema: Value = serde_json::from_str(crate::schema::MANIFEST_SCHEMA)
+        let manifest_schema: Value = serde_json::from_str(crate::manifest::schema::MANIFEST_SCHEMA)
             .map_err(|e| internal("schema", e.to_string()))?;
         let shared = {
             let ctx = model::LoadCtx {

@@ -658,7 +658,7 @@ fn suggest(k: &str) -> Option<String> {
         .into_iter()
         .map(str::to_string)
         .collect();
-    crate::schema::closest(k, &all)
+    crate::manifest::schema::closest(k, &all)
 }
 
 #[cfg(test)]
@@ -666,7 +666,7 @@ mod tests {
     use super::*;
 
     fn manifest_schema() -> Value {
-        serde_json::from_str(crate::schema::MANIFEST_SCHEMA).unwrap_or(Value::Null)
+        serde_json::from_str(crate::manifest::schema::MANIFEST_SCHEMA).unwrap_or(Value::Null)
     }
 
     fn segs(p: &str) -> Vec<String> {

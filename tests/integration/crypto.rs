@@ -6,10 +6,10 @@ mod es6_numgen;
 use crate::util::{blueprint, repo_file, text, write};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use blueprint::canon::{self, Digest};
-use blueprint::dsse::{Envelope, pae};
-use blueprint::keys::SigningKeyFile;
-use blueprint::statement::PAYLOAD_TYPE;
+use blueprint::attest::canon::{self, Digest};
+use blueprint::attest::dsse::{Envelope, pae};
+use blueprint::attest::keys::SigningKeyFile;
+use blueprint::attest::statement::PAYLOAD_TYPE;
 use serde_json::{Value, json};
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -539,13 +539,13 @@ fn hostile_envelopes_are_bounded_and_operational_errors_exit_2() {
     // Over the size limit: refused before parsing.
     let big = dir.path().join("big.json");
     let f = fs::File::create(&big).unwrap();
-    f.set_len(blueprint::dsse::MAX_ENVELOPE_BYTES as u64 + 1)
+    f.set_len(blueprint::attest::dsse::MAX_ENVELOPE_BYTES as u64 + 1)
         .unwrap();
     let (code, out, _) = verify(&big, &[&public], &["--format", "json"]);
     assert_eq!(code, 1);
     assert!(out.contains("envelope-too-large"), "{out}");
     // Too many signatures.
-    let sigs = vec![json!({"sig": "AA=="}); blueprint::dsse::MAX_SIGNATURES + 1];
+    let sigs = vec![json!({"sig": "AA=="}); blueprint::attest::dsse::MAX_SIGNATURES + 1];
     let many = write(
         dir.path(),
         "many.json",

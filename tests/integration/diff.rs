@@ -2,10 +2,10 @@
 //! matching, and the `diff`, `observe` and `mud` commands.
 
 use crate::util::{blueprint, repo_file, text, write};
-use blueprint::diff::evidence::{EvidenceInput, diff_evidence};
-use blueprint::diff::manifest::diff_manifests;
-use blueprint::diff::{Class, Deviation, EscalationRule, Verdict};
-use blueprint::observe::Observation;
+use blueprint::device::diff::evidence::{EvidenceInput, diff_evidence};
+use blueprint::device::diff::manifest::diff_manifests;
+use blueprint::device::diff::{Class, Deviation, EscalationRule, Verdict};
+use blueprint::device::observe::Observation;
 use serde_json::{Value, json};
 
 fn base() -> Value {
@@ -978,7 +978,7 @@ fn cli_mud_export() {
 /// Signs the bundled smart meter with a fixed key; returns (envelope, pubkey, manifest).
 fn signed(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
     use std::os::unix::fs::PermissionsExt;
-    let key = blueprint::keys::SigningKeyFile::from_seed(&[7; 32]);
+    let key = blueprint::attest::keys::SigningKeyFile::from_seed(&[7; 32]);
     let private = dir.join("v.key");
     let public = dir.join("v.pub");
     std::fs::write(&private, key.to_pem().unwrap().as_bytes()).unwrap();
@@ -1033,7 +1033,7 @@ fn cli_diff_verifies_a_signed_blueprint_first() {
     let other = dir.path().join("other.pub");
     std::fs::write(
         &other,
-        blueprint::keys::SigningKeyFile::from_seed(&[8; 32])
+        blueprint::attest::keys::SigningKeyFile::from_seed(&[8; 32])
             .public()
             .to_pem()
             .unwrap(),

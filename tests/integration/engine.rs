@@ -2,7 +2,7 @@
 //! features (§1, §7.5) with the small profiles of `tests/fixtures/profiles/`.
 
 use blueprint::diag::{Diagnostic, Severity};
-use blueprint::document::{self, Limits};
+use blueprint::manifest::document::{self, Limits};
 use blueprint::profile::{Evaluation, ProfileLibrary, Selection, evaluate};
 use blueprint::source::SourceMap;
 use serde_json::{Value, json};

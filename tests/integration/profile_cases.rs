@@ -15,10 +15,10 @@
 //! of the same blueprint, for rules over `global.diff` and item `diff`.
 
 use blueprint::diag::Severity;
-use blueprint::document::{self, Limits};
-use blueprint::manifest_refs;
+use blueprint::manifest::document::{self, Limits};
+use blueprint::manifest::refs;
+use blueprint::manifest::schema::SchemaChecker;
 use blueprint::profile::{Extra, ProfileLibrary, Selection, evaluate_with};
-use blueprint::schema::SchemaChecker;
 use blueprint::source::SourceMap;
 use serde::Deserialize;
 use serde_json::Value;
@@ -262,7 +262,7 @@ fn run_case(
             )
         })
         .chain(
-            manifest_refs::check_references(&doc.value)
+            refs::check_references(&doc.value)
                 .into_iter()
                 .map(|p| format!("{}: {}", p.code, p.message)),
         )

@@ -3,9 +3,9 @@
 //! dangling references, and small invalid manifests fail with the expected
 //! keyword at the expected place.
 
-use blueprint::document::{self, Limits};
-use blueprint::manifest_refs::check_references;
-use blueprint::schema::{MANIFEST_SCHEMA, MANIFEST_SCHEMA_ID};
+use blueprint::manifest::document::{self, Limits};
+use blueprint::manifest::refs::check_references;
+use blueprint::manifest::schema::{MANIFEST_SCHEMA, MANIFEST_SCHEMA_ID};
 use blueprint::source::SourceMap;
 use jsonschema::Validator;
 use serde_json::{Value, json};

@@ -3,7 +3,7 @@
 //! and the COPPA 2025 compliance date (catalog §0.3).
 
 use blueprint::diag::Severity;
-use blueprint::document::{self, Limits};
+use blueprint::manifest::document::{self, Limits};
 use blueprint::profile::{ProfileLibrary, Selection, evaluate};
 use blueprint::source::SourceMap;
 use serde_json::{Value, json};

@@ -1,6 +1,6 @@
 //! The validation pipeline as the library exposes it.
 
-use blueprint::document::{self, Limits};
+use blueprint::manifest::document::{self, Limits};
 use blueprint::profile::{ProfileLibrary, Selection};
 use blueprint::source::SourceMap;
 use blueprint::validate::{ValidateOptions, validate_bytes};

@@ -7,7 +7,7 @@
 //! that lacks the key; an unknown key at the key itself (docs/style.md).
 
 use crate::diag::{Diagnostic, Label, Severity};
-use crate::document::{Document, unescape_token};
+use crate::manifest::document::{Document, unescape_token};
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{ValidationError, Validator};
 use serde_json::Value;
@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 pub const MANIFEST_SCHEMA_ID: &str = "urn:blueprint:schema:blueprint:v1";
 
 /// Text of the manifest schema (`blueprint schema` prints it).
-pub const MANIFEST_SCHEMA: &str = include_str!("../schemas/blueprint.v1.schema.json");
+pub const MANIFEST_SCHEMA: &str = include_str!("../../schemas/blueprint.v1.schema.json");
 
 /// A compiled schema plus its JSON (to look up descriptions and the names
 /// an unknown key could have meant).
@@ -85,7 +85,7 @@ impl SchemaChecker {
             | ValidationErrorKind::UnevaluatedProperties { unexpected } => {
                 let known = self.sibling_properties(&schema_path);
                 for key in unexpected {
-                    let key_ptr = format!("{ptr}/{}", crate::document::escape_token(key));
+                    let key_ptr = format!("{ptr}/{}", crate::manifest::document::escape_token(key));
                     let mut d = Diagnostic::error(code.clone(), format!("unknown key `{key}`"))
                         .with_pointer(key_ptr.clone())
                         .with_label(Label::primary(
@@ -340,7 +340,7 @@ fn levenshtein(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::document::{Limits, load};
+    use crate::manifest::document::{Limits, load};
     use crate::source::SourceMap;
     use serde_json::json;
 

@@ -103,7 +103,7 @@ fn dns_response(name: &str, ip: [u8; 4]) -> Vec<u8> {
 }
 
 fn sample() -> Vec<Vec<u8>> {
-    let hello = crate::observe::proto::tests::client_hello("api.acme.example");
+    let hello = crate::device::observe::proto::tests::client_hello("api.acme.example");
     vec![
         udp(DEV, [192, 168, 1, 1], 40000, 53, b"\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03cdn\x04acme\x07example\x00\x00\x01\x00\x01"),
         udp([192, 168, 1, 1], DEV, 53, 40000, &dns_response("cdn.acme.example", [198, 51, 100, 7])),

@@ -17,7 +17,7 @@ use ed25519_dalek::Signature;
 use serde::de::{Deserializer, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
-use crate::keys::{KeyId, PublicKey, SigningKeyFile};
+use crate::attest::keys::{KeyId, PublicKey, SigningKeyFile};
 
 /// Envelopes larger than this are refused before parsing (the manifest
 /// loader's own limit plus room for the statement and signatures).

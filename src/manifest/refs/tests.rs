@@ -308,7 +308,7 @@ fn edit_distance_basics() {
 
 #[test]
 fn problem_becomes_a_diagnostic_at_the_reference() {
-    use crate::document::{Limits, load};
+    use crate::manifest::document::{Limits, load};
     use crate::source::SourceMap;
     let text = "[[sensors]]\nid = \"cam\"\nproduces = [\"video\", \"vidoe\"]\n\n[[data_items]]\nid = \"video\"\n";
     let mut map = SourceMap::new();

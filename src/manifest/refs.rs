@@ -23,7 +23,7 @@
 //! computed under a fixed budget.
 
 use crate::diag::{Diagnostic, Label};
-use crate::document::Document;
+use crate::manifest::document::Document;
 use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 

@@ -11,8 +11,8 @@
 
 use super::sensitivity;
 use super::{Class, Deviation, EscalationRule, Evidence, Gap, Mode, Report, subject_of};
-use crate::observe::Observation;
-use crate::observe::observation::{Firmware, Flow, Traffic};
+use crate::device::observe::Observation;
+use crate::device::observe::observation::{Firmware, Flow, Traffic};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -198,7 +198,7 @@ fn flow_names(f: &Flow) -> (Vec<&str>, &'static str) {
 
 fn infrastructure(f: &Flow) -> bool {
     matches!(f.protocol.as_deref(), Some("dns" | "ntp" | "dhcp"))
-        || (f.transport == crate::observe::observation::Transport::Udp
+        || (f.transport == crate::device::observe::observation::Transport::Udp
             && matches!(f.port, 53 | 123 | 67 | 68))
 }
 

@@ -141,7 +141,7 @@ pub fn mud(blueprint: &Value, opts: &MudOptions) -> MudFile {
             continue;
         };
         // Address literal or range, else a DNS name.
-        let net = crate::diff::evidence::Cidr::parse(host).map(|_| {
+        let net = crate::device::diff::evidence::Cidr::parse(host).map(|_| {
             if host.contains('/') {
                 host.to_owned()
             } else if host.contains(':') {

@@ -21,10 +21,10 @@ use std::num::NonZeroUsize;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::canon::{self, CanonError, Digest};
+use crate::attest::canon::{self, CanonError, Digest};
+use crate::attest::dsse::{self, Envelope, Rejection};
+use crate::attest::keys::{KeyId, PublicKey, SigningKeyFile};
 use crate::diag::Counts;
-use crate::dsse::{self, Envelope, Rejection};
-use crate::keys::{KeyId, PublicKey, SigningKeyFile};
 use crate::validated::ValidatedManifest;
 
 /// DSSE `payloadType` of a blueprint deposit.

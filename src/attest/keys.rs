@@ -19,7 +19,7 @@ use ed25519_dalek::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, 
 use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use zeroize::Zeroizing;
 
-use crate::canon::{Digest, hex_lower};
+use crate::attest::canon::{Digest, hex_lower};
 
 /// A key file larger than this is not a PEM key (refused before reading).
 pub const MAX_KEY_FILE_BYTES: u64 = 16 * 1024;
