@@ -2,4 +2,5 @@
 //! proofs, signed checkpoints, deposit receipts and a witness that detects
 //! rollback and split views. See `docs/log.md`.
 
+pub mod checkpoint;
 pub mod merkle;
