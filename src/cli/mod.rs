@@ -10,6 +10,7 @@ mod mud;
 mod observe;
 mod output;
 mod profiles;
+mod proof;
 mod render;
 mod schema_cmd;
 mod sign;
@@ -88,6 +89,9 @@ pub enum Command {
     Observe(observe::ObserveCommand),
     /// Export the declared endpoints as an RFC 8520 MUD file.
     Mud(mud::MudArgs),
+    /// Verify the transparency log's inclusion and consistency proofs and deposit receipts offline.
+    #[command(subcommand)]
+    Proof(proof::ProofCommand),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -118,6 +122,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args),
+        Command::Proof(cmd) => proof::run(cmd),
     };
     ExitCode::from(code)
 }
