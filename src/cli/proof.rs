@@ -23,6 +23,8 @@ pub enum ProofFormat {
 }
 
 /// Subcommands of `proof`.
+// The variants are the subcommand names users type.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Subcommand)]
 pub enum ProofCommand {
     /// Check that a leaf hash is at an index of a tree with a given size and root (RFC 9162 §2.1.3).
