@@ -5,3 +5,4 @@
 pub mod checkpoint;
 pub mod merkle;
 pub mod receipt;
+pub mod witness;

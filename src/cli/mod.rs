@@ -16,6 +16,7 @@ mod schema_cmd;
 mod sign;
 mod validate;
 mod verify;
+mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -92,6 +93,8 @@ pub enum Command {
     /// Verify the transparency log's inclusion and consistency proofs and deposit receipts offline.
     #[command(subcommand)]
     Proof(proof::ProofCommand),
+    /// Witness the registry's log: accept a checkpoint only if it extends the last one accepted.
+    Watch(watch::WatchArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -123,6 +126,7 @@ pub fn main() -> ExitCode {
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args),
         Command::Proof(cmd) => proof::run(cmd),
+        Command::Watch(args) => watch::run(args),
     };
     ExitCode::from(code)
 }
