@@ -172,6 +172,34 @@ fn verify_consistency_exit_codes() {
     let (code, _, err) = run(&bad_hex);
     assert_eq!(code, 2);
     assert!(err.contains("--root1"), "{err}");
+
+    // A proof file: one hash per line; an empty file is the empty proof,
+    // a file holding one empty line is a malformed proof.
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String = p.split(',').map(|h| format!("{h}\n")).collect();
+    let file = write(dir.path(), "p.txt", lines);
+    let empty = write(dir.path(), "empty.txt", "");
+    let blank = write(dir.path(), "blank.txt", "\n");
+    let with_file = |size1: &str, f: &Path| {
+        run(&[
+            "proof",
+            "verify-consistency",
+            "--size1",
+            size1,
+            "--size2",
+            "7",
+            "--root1",
+            &r(size1.parse().unwrap()),
+            "--root2",
+            &r(7),
+            "--proof-file",
+            f.to_str().unwrap(),
+        ])
+        .0
+    };
+    assert_eq!(with_file("3", &file), 0);
+    assert_eq!(with_file("7", &empty), 0);
+    assert_eq!(with_file("7", &blank), 2);
 }
 
 #[test]
