@@ -36,7 +36,9 @@ fn bench(c: &mut Criterion) {
         let r = root(t, size).unwrap_or_default();
         let leaf = leaf_hash(&index.to_le_bytes());
         g.bench_with_input(BenchmarkId::new("verify", n), &n, |b, _| {
-            b.iter(|| verify_inclusion(black_box(&leaf), index, size, black_box(&proof), &r).is_ok())
+            b.iter(|| {
+                verify_inclusion(black_box(&leaf), index, size, black_box(&proof), &r).is_ok()
+            })
         });
     }
     g.finish();
