@@ -11,11 +11,13 @@ mod mud;
 mod observe;
 mod output;
 mod profiles;
+mod proof;
 mod render;
 mod schema_cmd;
 mod sign;
 mod validate;
 mod verify;
+mod watch;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::process::ExitCode;
@@ -89,6 +91,11 @@ pub enum Command {
     Observe(observe::ObserveCommand),
     /// Export the declared endpoints as an RFC 8520 MUD file.
     Mud(mud::MudArgs),
+    /// Verify the transparency log's inclusion and consistency proofs and deposit receipts offline.
+    #[command(subcommand)]
+    Proof(proof::ProofCommand),
+    /// Witness the registry's log: accept a checkpoint only if it extends the last one accepted.
+    Watch(watch::WatchArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -119,6 +126,8 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args),
+        Command::Proof(cmd) => proof::run(cmd),
+        Command::Watch(args) => watch::run(args),
     };
     ExitCode::from(code)
 }
