@@ -651,4 +651,4 @@ mod digest_string {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
