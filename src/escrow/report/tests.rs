@@ -304,3 +304,38 @@ fn statement_sample() -> crate::validated::ValidatedManifest {
     };
     crate::validated::ValidatedManifest::new_unchecked_by_validator(value, summary).unwrap()
 }
+
+#[test]
+fn statements_follow_their_published_schemas() {
+    let check = |schema: &str, payload: &[u8]| {
+        let schema: Value = serde_json::from_str(schema).unwrap();
+        let v = jsonschema::validator_for(&schema).unwrap();
+        let doc: Value = serde_json::from_slice(payload).unwrap();
+        let errors: Vec<String> = v.iter_errors(&doc).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        // The schema is closed: an extra member is refused.
+        let mut extra = doc;
+        extra["predicate"]["extra"] = json!(1);
+        assert!(!v.is_valid(&extra));
+    };
+    let r = DeviationReport::new(
+        blueprint(),
+        diff_json(&[Class::P3, Class::M2], 1),
+        evidence(),
+    )
+    .unwrap();
+    check(
+        include_str!("../../../schemas/report-statement.v1.schema.json"),
+        &r.payload().unwrap(),
+    );
+    let rebuttal = Rebuttal {
+        report_id: report_id(&r.payload().unwrap()),
+        blueprint: blueprint(),
+        statement: "Not ours.".into(),
+        evidence: evidence(),
+    };
+    check(
+        include_str!("../../../schemas/rebuttal-statement.v1.schema.json"),
+        &rebuttal.payload().unwrap(),
+    );
+}
