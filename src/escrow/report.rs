@@ -2,10 +2,11 @@
 //! deviation report, its co-signatures, and the vendor's rebuttal.
 //!
 //! Each is an in-toto Statement v1 inside a DSSE envelope, like a blueprint
-//! deposit, with the same `payloadType` but its own `predicateType`, so a
-//! report can never be taken for a blueprint (the deposit parser demands the
-//! deposit predicate type) and a blueprint or a rebuttal is never taken for a
-//! report (the parsers here demand theirs). Payloads are RFC 8785 canonical
+//! deposit, with its own `payloadType` (bound into every signature by the
+//! PAE) and its own `predicateType`, so a report can never be taken for a
+//! blueprint (the deposit verifier demands the deposit's types) and a
+//! blueprint or a rebuttal is never taken for a report (the parsers here
+//! demand theirs), even if re-signed under another payload type. Payloads are RFC 8785 canonical
 //! bytes: a report has exactly one encoding, so its id — `sha256:` of the
 //! payload — names exactly one report.
 //!
@@ -30,9 +31,13 @@ use serde_json::{Value, json};
 use crate::attest::canon::{self, CanonError, Digest};
 use crate::attest::dsse::{self, Envelope, EnvelopeSignature, Rejection};
 use crate::attest::keys::{KeyId, PublicKey, SigningKeyFile};
-use crate::attest::statement::{PAYLOAD_TYPE, STATEMENT_TYPE};
+use crate::attest::statement::STATEMENT_TYPE;
 use crate::device::diff::{Class, REPORT_FORMAT};
 
+/// DSSE `payloadType` of a deviation report.
+pub const REPORT_PAYLOAD_TYPE: &str = "application/vnd.blueprint.report.v1+json";
+/// DSSE `payloadType` of a vendor's rebuttal.
+pub const REBUTTAL_PAYLOAD_TYPE: &str = "application/vnd.blueprint.rebuttal.v1+json";
 /// `predicateType` of a deviation report.
 pub const REPORT_PREDICATE_TYPE: &str = "https://blueprint.dev/deviation-report/v1";
 /// `predicateType` of a vendor's rebuttal.
@@ -275,7 +280,7 @@ impl DeviationReport {
     pub fn sign(&self, key: &SigningKeyFile) -> Result<(Envelope, Digest), ReportError> {
         let payload = self.payload()?;
         Ok((
-            Envelope::sign(PAYLOAD_TYPE, &payload, key),
+            Envelope::sign(REPORT_PAYLOAD_TYPE, &payload, key),
             report_id(&payload),
         ))
     }
@@ -527,7 +532,12 @@ pub fn verify_report(
     envelope: &Envelope,
     members: &[PublicKey],
 ) -> Result<VerifiedReport, ReportError> {
-    let verified = dsse::verify(envelope, PAYLOAD_TYPE, members, std::num::NonZeroUsize::MIN)?;
+    let verified = dsse::verify(
+        envelope,
+        REPORT_PAYLOAD_TYPE,
+        members,
+        std::num::NonZeroUsize::MIN,
+    )?;
     let report = parse_report(&verified.payload)?;
     Ok(VerifiedReport {
         id: report_id(&verified.payload),
@@ -601,7 +611,7 @@ impl Rebuttal {
 
     /// Signs the rebuttal with the vendor key.
     pub fn sign(&self, key: &SigningKeyFile) -> Result<Envelope, ReportError> {
-        Ok(Envelope::sign(PAYLOAD_TYPE, &self.payload()?, key))
+        Ok(Envelope::sign(REBUTTAL_PAYLOAD_TYPE, &self.payload()?, key))
     }
 }
 
@@ -624,7 +634,7 @@ pub fn parse_rebuttal(payload: &[u8]) -> Result<Rebuttal, ReportError> {
 pub fn verify_rebuttal(envelope: &Envelope, vendor: &PublicKey) -> Result<Rebuttal, ReportError> {
     let verified = dsse::verify(
         envelope,
-        PAYLOAD_TYPE,
+        REBUTTAL_PAYLOAD_TYPE,
         std::slice::from_ref(vendor),
         std::num::NonZeroUsize::MIN,
     )?;

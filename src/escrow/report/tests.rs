@@ -206,23 +206,41 @@ fn a_report_is_never_a_blueprint_and_a_blueprint_never_a_report() {
     let one = NonZeroUsize::MIN;
     let r = DeviationReport::new(blueprint(), diff_json(&[Class::P3], 0), vec![]).unwrap();
     let (report_env, _) = r.sign(&k).unwrap();
-    // The deposit verifier refuses a report statement by its predicateType.
-    match verify_deposit(&report_env, &[k.public()], one, None) {
+    // The deposit verifier refuses a report envelope by its payload type...
+    assert!(matches!(
+        verify_deposit(&report_env, &[k.public()], one, None),
+        Err(DepositRejection::Envelope(Rejection::PayloadType { .. }))
+    ));
+    // ...and a report statement re-signed as a deposit by its predicateType.
+    let payload = report_env.payload_bytes().unwrap();
+    let relabelled = Envelope::sign(statement::PAYLOAD_TYPE, &payload, &k);
+    match verify_deposit(&relabelled, &[k.public()], one, None) {
         Err(DepositRejection::Statement(StatementError::Field { pointer, .. })) => {
             assert_eq!(pointer, "/predicateType")
         }
         other => panic!("{other:?}"),
     }
-    assert!(statement::parse_deposit(&report_env.payload_bytes().unwrap()).is_err());
-    // The report verifier refuses a signed blueprint deposit.
+    assert!(statement::parse_deposit(&payload).is_err());
+    // The report verifier refuses a signed blueprint deposit, also when it
+    // is re-signed under the report payload type.
     let manifest = statement_sample();
     let deposit_env = statement::sign_manifest(&manifest, &k).unwrap();
-    match verify_report(&deposit_env, &[k.public()]) {
+    assert!(matches!(
+        verify_report(&deposit_env, &[k.public()]),
+        Err(ReportError::Envelope(Rejection::PayloadType { .. }))
+    ));
+    let deposit_payload = deposit_env.payload_bytes().unwrap();
+    let relabelled = Envelope::sign(REPORT_PAYLOAD_TYPE, &deposit_payload, &k);
+    match verify_report(&relabelled, &[k.public()]) {
         Err(ReportError::PredicateType { found, .. }) => {
             assert_eq!(found, statement::PREDICATE_TYPE)
         }
         other => panic!("{other:?}"),
     }
+    assert!(matches!(
+        parse_report(&deposit_payload),
+        Err(ReportError::PredicateType { .. })
+    ));
     // A rebuttal is neither a report nor a blueprint, and vice versa.
     let rebuttal = Rebuttal {
         report_id: Digest::of_bytes(b"r"),
@@ -231,13 +249,28 @@ fn a_report_is_never_a_blueprint_and_a_blueprint_never_a_report() {
         evidence: vec![],
     };
     let rebuttal_env = rebuttal.sign(&k).unwrap();
+    let rebuttal_payload = rebuttal_env.payload_bytes().unwrap();
     assert!(matches!(
-        verify_report(&rebuttal_env, &[k.public()]),
+        verify_report(
+            &Envelope::sign(REPORT_PAYLOAD_TYPE, &rebuttal_payload, &k),
+            &[k.public()]
+        ),
         Err(ReportError::PredicateType { .. })
     ));
-    assert!(verify_deposit(&rebuttal_env, &[k.public()], one, None).is_err());
+    assert!(
+        verify_deposit(
+            &Envelope::sign(statement::PAYLOAD_TYPE, &rebuttal_payload, &k),
+            &[k.public()],
+            one,
+            None
+        )
+        .is_err()
+    );
     assert!(matches!(
-        verify_rebuttal(&report_env, &k.public()),
+        verify_rebuttal(
+            &Envelope::sign(REBUTTAL_PAYLOAD_TYPE, &payload, &k),
+            &k.public()
+        ),
         Err(ReportError::PredicateType { .. })
     ));
     assert_eq!(
@@ -247,7 +280,7 @@ fn a_report_is_never_a_blueprint_and_a_blueprint_never_a_report() {
     // A foreign predicate type, and a foreign payload type.
     let mut v: Value = serde_json::from_slice(&r.payload().unwrap()).unwrap();
     v["predicateType"] = json!("https://slsa.dev/provenance/v1");
-    let foreign = Envelope::sign(PAYLOAD_TYPE, &canon::canonicalize(&v).unwrap(), &k);
+    let foreign = Envelope::sign(REPORT_PAYLOAD_TYPE, &canon::canonicalize(&v).unwrap(), &k);
     assert!(matches!(
         verify_report(&foreign, &[k.public()]),
         Err(ReportError::PredicateType { .. })
@@ -270,7 +303,7 @@ fn rebuttal_subject_must_name_its_report() {
     };
     let mut v: Value = serde_json::from_slice(&rebuttal.payload().unwrap()).unwrap();
     v["subject"][0]["digest"]["sha256"] = json!(Digest::of_bytes(b"other").hex());
-    let env = Envelope::sign(PAYLOAD_TYPE, &canon::canonicalize(&v).unwrap(), &k);
+    let env = Envelope::sign(REBUTTAL_PAYLOAD_TYPE, &canon::canonicalize(&v).unwrap(), &k);
     assert!(matches!(
         verify_rebuttal(&env, &k.public()),
         Err(ReportError::SubjectMismatch { .. })
