@@ -1,9 +1,9 @@
 //! The escrow registry: its transparency log (RFC 6962 Merkle hashing and
-//! proofs, signed checkpoints, deposit receipts, a witness that detects
-//! rollback and split views; `docs/log.md`), the statements members and
+//! proofs; `docs/log.md`) of registry events, the statements members and
 //! vendors file, the pure rule that forfeits or releases bonds, and the
-//! replayable registry state (`docs/escrow.md`).
+//! escrow checks of the registry state (`docs/escrow.md`).
 
+pub mod event;
 pub mod merkle;
 pub mod report;
 pub mod rule;
