@@ -4,4 +4,6 @@
 //! operations that append to it. See `docs/log.md`.
 
 pub mod event;
+pub mod ledger;
 pub mod merkle;
+pub mod store;
