@@ -5,6 +5,7 @@
 mod canon;
 mod demo;
 mod diff;
+mod findings;
 mod keygen;
 mod mud;
 mod observe;
