@@ -3,7 +3,9 @@
 //! checkpoints, deposit receipts, the store that holds the log, and a
 //! witness that detects rollback and split views. See `docs/log.md`.
 
+pub mod checkpoint;
 pub mod event;
 pub mod ledger;
 pub mod merkle;
+pub mod receipt;
 pub mod store;
