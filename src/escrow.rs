@@ -5,7 +5,9 @@
 
 pub mod checkpoint;
 pub mod event;
+pub mod fsck;
 pub mod ledger;
 pub mod merkle;
 pub mod receipt;
+pub mod registry;
 pub mod store;
