@@ -11,6 +11,7 @@ mod mud;
 mod observe;
 mod output;
 mod profiles;
+mod registry;
 mod render;
 mod schema_cmd;
 mod sign;
@@ -89,6 +90,9 @@ pub enum Command {
     Observe(observe::ObserveCommand),
     /// Export the declared endpoints as an RFC 8520 MUD file.
     Mud(mud::MudArgs),
+    /// Run an escrow registry: deposits with bonds on an append-only, signed Merkle log.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -119,6 +123,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args),
+        Command::Registry(cmd) => registry::run(cmd, cli.color),
     };
     ExitCode::from(code)
 }

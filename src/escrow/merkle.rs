@@ -59,6 +59,41 @@ pub fn empty_root() -> Hash {
     Sha256::digest([]).into()
 }
 
+/// Lower-case hex of a hash.
+pub fn hash_to_hex(h: &Hash) -> String {
+    crate::attest::canon::hex_lower(h)
+}
+
+/// A string that is not the hex of a 32-byte hash.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HashHexError {
+    /// Not 64 hex digits long (the hash is not 32 bytes).
+    #[error("a hash is 64 hex digits (32 bytes), found {0} characters")]
+    Length(usize),
+    /// A character that is not a hex digit.
+    #[error("not a hex digit at position {0}")]
+    NotHex(usize),
+}
+
+/// Parses 64 hex digits (either case) into a hash.
+pub fn hash_from_hex(s: &str) -> Result<Hash, HashHexError> {
+    let b = s.as_bytes();
+    if b.len() != 2 * HASH_LEN {
+        return Err(HashHexError::Length(b.len()));
+    }
+    let mut out = [0u8; HASH_LEN];
+    for (i, o) in out.iter_mut().enumerate() {
+        let digit = |j: usize| {
+            (b[j] as char)
+                .to_digit(16)
+                .map(|d| d as u8)
+                .ok_or(HashHexError::NotHex(j))
+        };
+        *o = digit(2 * i)? << 4 | digit(2 * i + 1)?;
+    }
+    Ok(out)
+}
+
 /// Read access to the stored hashes of complete subtrees.
 ///
 /// `node(level, index)` is the hash of the leaves

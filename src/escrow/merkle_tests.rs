@@ -44,6 +44,23 @@ const RFC_ROOTS: [&str; 8] = [
 ];
 
 #[test]
+fn hashes_round_trip_through_hex() {
+    let e = empty_root();
+    assert_eq!(hash_from_hex(&hash_to_hex(&e)), Ok(e));
+    assert_eq!(hash_from_hex(&hash_to_hex(&e).to_uppercase()), Ok(e));
+    assert_eq!(hash_from_hex(""), Err(HashHexError::Length(0)));
+    assert_eq!(
+        hash_from_hex(&"a".repeat(62)),
+        Err(HashHexError::Length(62))
+    );
+    assert_eq!(
+        hash_from_hex(&format!("{}g", "a".repeat(63))),
+        Err(HashHexError::NotHex(63))
+    );
+    assert!(hash_from_hex(&"é".repeat(32)).is_err());
+}
+
+#[test]
 fn empty_tree_root_is_sha256_of_nothing() {
     assert_eq!(
         empty_root(),
