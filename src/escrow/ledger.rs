@@ -23,6 +23,7 @@ use crate::attest::statement::{self, DepositRejection};
 use crate::escrow::event::{
     self, Bond, Day, DepositEvent, Event, EventKind, EventTime, MemberRole, Outcome, Text, Verdict,
 };
+use crate::escrow::state as escrow_state;
 
 /// DSSE `payloadType` of a vendor key rotation statement.
 pub const ROTATION_PAYLOAD_TYPE: &str = "application/vnd.blueprint.rotation.v1+json";
@@ -210,6 +211,15 @@ pub enum Refusal {
         found: String,
         /// What it must be.
         expected: String,
+    },
+    /// A report, rebuttal or ruling the escrow checks refuse.
+    #[error("entry {index}: {source}")]
+    Escrow {
+        /// The entry.
+        index: u64,
+        /// What the escrow checks refused.
+        #[source]
+        source: escrow_state::EscrowRefusal,
     },
     /// Something the event refers to does not exist or is in the wrong state.
     #[error("entry {index}: {what}")]
@@ -461,24 +471,14 @@ pub fn apply<S: StateStore>(
             {
                 return Err(refuse(format!("report {} was already filed", r.report_id)));
             }
-            if r.envelope.payload_type == statement::PAYLOAD_TYPE
-                || r.envelope.payload_type == ROTATION_PAYLOAD_TYPE
-            {
-                return Err(refuse(
-                    "a report envelope must carry a report statement".into(),
-                ));
-            }
-            let payload = r
-                .envelope
-                .payload_bytes()
-                .map_err(|e| refuse(e.to_string()))?;
-            expect_eq(index, "report_id", r.report_id, Digest::of_bytes(&payload))?;
-            let signers = member_signers(state, &r.envelope).map_err(ApplyError::Store)?;
-            if signers.is_empty() {
-                return Err(refuse(
-                    "the report is not signed by a registered member key".into(),
-                ));
-            }
+            // The statement, its signers and the event's fields: the
+            // escrow checks (`escrow::state`).
+            let members = named_members(state, &r.envelope).map_err(ApplyError::Store)?;
+            let signers = escrow_state::check_report(r, &members, &dep)
+                .map_err(|source| Refusal::Escrow { index, source })?
+                .iter()
+                .map(event::keyid_string)
+                .collect();
             let record = ReportRecord {
                 index,
                 time: event.time,
@@ -502,14 +502,16 @@ pub fn apply<S: StateStore>(
             let envelope = rep.envelope.clone();
             let msg = dsse::pae(&envelope.payload_type, &payload_of(&envelope, index)?);
             let keyid = member_signature(state, index, &c.keyid, &msg, &c.signature.0)?;
-            if !rep.signers.contains(&keyid) {
-                rep.signers.push(keyid);
+            // The same key twice is never a second signer.
+            if rep.signers.contains(&keyid) {
+                return Err(refuse(format!("{keyid} has already signed the report")));
             }
+            rep.signers.push(keyid);
             state
                 .put_report(&c.report_id, &rep)
                 .map_err(ApplyError::Store)
         }
-        (EventKind::Rebuttal(r), Some(_)) => {
+        (EventKind::Rebuttal(r), Some(config)) => {
             let mut rep = open_report(state, index, &r.report_id)?;
             if rep.rebuttal.is_some() {
                 return Err(refuse("the report already has a rebuttal".into()));
@@ -518,16 +520,8 @@ pub fn apply<S: StateStore>(
                 .blueprint(&rep.blueprint_id)
                 .map_err(ApplyError::Store)?
                 .ok_or_else(|| refuse("the reported blueprint has no vendor key".into()))?;
-            if r.envelope.payload_type == statement::PAYLOAD_TYPE {
-                return Err(refuse("a rebuttal envelope must carry a rebuttal".into()));
-            }
-            dsse::verify(&r.envelope, &r.envelope.payload_type, &[bp.vendor_key], ONE).map_err(
-                |e| Refusal::WrongKey {
-                    blueprint_id: rep.blueprint_id.clone(),
-                    pinned: bp.vendor_key.id(),
-                    why: e.to_string(),
-                },
-            )?;
+            escrow_state::check_rebuttal(r, event.time, &rep, &bp.vendor_key, config.window_days)
+                .map_err(|source| Refusal::Escrow { index, source })?;
             rep.rebuttal = Some(index);
             rep.rebuttal_envelope = Some(r.envelope.clone());
             state
@@ -541,32 +535,32 @@ pub fn apply<S: StateStore>(
             };
             let msg = dsse::pae(&envelope.payload_type, &payload_of(&envelope, index)?);
             let keyid = member_signature(state, index, &a.keyid, &msg, &a.signature.0)?;
-            if !rep.rebuttal_accepted_by.contains(&keyid) {
-                rep.rebuttal_accepted_by.push(keyid);
+            if rep.rebuttal_accepted_by.contains(&keyid) {
+                return Err(refuse(format!("{keyid} has already accepted the rebuttal")));
             }
+            rep.rebuttal_accepted_by.push(keyid);
             state
                 .put_report(&a.report_id, &rep)
                 .map_err(ApplyError::Store)
         }
-        (EventKind::Ruling(r), Some(_)) => {
+        (EventKind::Ruling(r), Some(config)) => {
             let mut rep = open_report(state, index, &r.report_id)?;
+            // The outcome must be what the rule computes at the ruling's time.
+            escrow_state::check_ruling(r, event.time, config, &rep)
+                .map_err(|source| Refusal::Escrow { index, source })?;
             rep.ruling = Some((index, r.outcome));
             if r.outcome == Outcome::Forfeit {
                 let mut dep = state
                     .deposit(&rep.blueprint_id, rep.version)
                     .map_err(ApplyError::Store)?
                     .ok_or_else(|| refuse("the reported deposit is missing".into()))?;
-                if dep.bond_state != BondState::Held {
-                    return Err(refuse(format!(
-                        "the bond of {} version {} is {}, not held",
-                        dep.blueprint_id,
-                        dep.version,
-                        dep.bond_state.as_str()
-                    )));
+                // Reports filed while the bond was held are still ruled on
+                // after an earlier ruling forfeited it; the bond changes once.
+                if dep.bond_state == BondState::Held {
+                    dep.bond_state = BondState::Forfeited;
+                    dep.bond_changed_at = Some(index);
+                    state.put_deposit(&dep).map_err(ApplyError::Store)?;
                 }
-                dep.bond_state = BondState::Forfeited;
-                dep.bond_changed_at = Some(index);
-                state.put_deposit(&dep).map_err(ApplyError::Store)?;
             }
             state
                 .put_report(&r.report_id, &rep)
@@ -744,25 +738,21 @@ fn apply_deposit<S: StateStore>(
         .map_err(ApplyError::Store)
 }
 
-/// Registered member keys with a valid signature on `envelope`.
-fn member_signers<S: StateStore>(state: &S, envelope: &Envelope) -> Result<Vec<String>, S::Error> {
-    let Some(payload) = envelope.payload_bytes().ok() else {
-        return Ok(Vec::new());
-    };
-    let msg = dsse::pae(&envelope.payload_type, &payload);
-    let mut out = Vec::new();
+/// The registered member keys that the signatures of `envelope` name. The
+/// names only find keys; which of them signed is for the verifier to say.
+fn named_members<S: StateStore>(
+    state: &S,
+    envelope: &Envelope,
+) -> Result<Vec<PublicKey>, S::Error> {
+    let mut out: Vec<PublicKey> = Vec::new();
     for s in &envelope.signatures {
         let Some(keyid) = event::parse_keyid(&format!("sha256:{}", s.keyid)) else {
             continue;
         };
-        let Some(member) = state.member(&keyid)? else {
-            continue;
-        };
-        let ok = dsse::decode_base64(&s.sig)
-            .is_some_and(|sig| dsse::verify_raw(&member.public_key.to_bytes(), &msg, &sig));
-        let id = event::keyid_string(&keyid);
-        if ok && !out.contains(&id) {
-            out.push(id);
+        if let Some(member) = state.member(&keyid)?
+            && !out.contains(&member.public_key)
+        {
+            out.push(member.public_key);
         }
     }
     Ok(out)
