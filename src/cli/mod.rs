@@ -12,6 +12,7 @@ mod observe;
 mod output;
 mod profiles;
 mod registry;
+mod registry_escrow;
 mod render;
 mod schema_cmd;
 mod sign;

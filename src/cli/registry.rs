@@ -6,7 +6,7 @@
 //! state differences found); 2 operational (busy, unreadable input, I/O).
 
 use super::canon::print_diagnostics;
-use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output, registry_escrow};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use blueprint::attest::canon;
@@ -81,6 +81,23 @@ pub enum RegistryCommand {
     Replay(Common),
     /// Check the store: SQLite integrity, entries, Merkle nodes, checkpoints.
     Fsck(Common),
+    /// Register member keys (labs, regulators, auditors).
+    #[command(subcommand)]
+    Member(registry_escrow::MemberCommand),
+    /// File a signed deviation report on a deposit; prints the report id.
+    Report(registry_escrow::ReportArgs),
+    /// Co-sign a filed report with another member key.
+    Cosign(registry_escrow::SignReportArgs),
+    /// Answer a report with the vendor key, within the rebuttal window.
+    Rebut(registry_escrow::RebutArgs),
+    /// Accept a vendor's rebuttal with a member key.
+    AcceptRebuttal(registry_escrow::SignReportArgs),
+    /// Record the ruling the escrow rule computes for a report (exit 1 while the window is open).
+    Rule(registry_escrow::RuleArgs),
+    /// Release a deposit's bond after its support period, with no report pending.
+    Release(registry_escrow::ReleaseArgs),
+    /// Show each version's bond and the entries that decided it.
+    Escrow(registry_escrow::EscrowArgs),
 }
 
 /// Arguments of `registry init`.
@@ -220,6 +237,14 @@ pub fn run(cmd: &RegistryCommand, color: ColorChoice) -> u8 {
         RegistryCommand::Consistency(a) => consistency(a),
         RegistryCommand::Replay(c) => replay(c),
         RegistryCommand::Fsck(c) => run_fsck(c),
+        RegistryCommand::Member(c) => Ok(registry_escrow::member(c)),
+        RegistryCommand::Report(a) => Ok(registry_escrow::file_report(a)),
+        RegistryCommand::Cosign(a) => Ok(registry_escrow::cosign(a)),
+        RegistryCommand::Rebut(a) => Ok(registry_escrow::rebut(a)),
+        RegistryCommand::AcceptRebuttal(a) => Ok(registry_escrow::accept_rebuttal(a)),
+        RegistryCommand::Rule(a) => Ok(registry_escrow::rule_report(a)),
+        RegistryCommand::Release(a) => Ok(registry_escrow::release(a)),
+        RegistryCommand::Escrow(a) => Ok(registry_escrow::escrow(a)),
     };
     match result {
         Ok(code) => code,
