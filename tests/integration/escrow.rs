@@ -585,3 +585,17 @@ fn escrow_human_output_names_bond_and_reports() {
         "{out}"
     );
 }
+
+#[test]
+fn demo_tells_the_escrow_story_in_one_screen() {
+    let out = blueprint()
+        .args(["demo", "--color", "never", "--as-of", "2026-11-26"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.lines().count() <= 25, "{s}");
+    insta::with_settings!({filters => vec![(r"key id [0-9a-f]{64}", "key id [KEYID]")]}, {
+        insta::assert_snapshot!(s);
+    });
+}
