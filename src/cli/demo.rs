@@ -37,8 +37,9 @@ const EXAMPLE: &str = include_str!("../../examples/smart-meter.toml");
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Also write the key pair (`DIR/demo.key`, `DIR/demo.pub`) and the
-    /// envelope (`DIR/smart-meter.dsse.json`) here, to try `verify` and `diff` on.
+    /// Also write the key pair (`DIR/demo.key`, `DIR/demo.pub`), the
+    /// envelope (`DIR/smart-meter.dsse.json`) and the escrow registry
+    /// (`DIR/registry`) here, to try `verify`, `diff` and `registry` on.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 
@@ -140,12 +141,14 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
         std::fs::write(&env_path, envelope.to_json())
             .map_err(|e| fail(format!("cannot write {}: {e}", env_path.display())))?;
         say(&format!(
-            "wrote {}, {} and {}\ntry: blueprint verify {} --pubkey {}",
+            "wrote {}, {}, {} and the registry {}\ntry: blueprint verify {} --pubkey {}\n     blueprint registry escrow {} voltaris-em5",
             k.display(),
             p.display(),
             env_path.display(),
+            dir.join("registry").display(),
             env_path.display(),
-            p.display()
+            p.display(),
+            dir.join("registry").display()
         ))?;
     } else {
         say(

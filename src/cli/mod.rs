@@ -63,7 +63,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the main job on the bundled example: validate, sign and verify a smart meter.
+    /// Run the main job on the bundled example: validate, sign, verify and escrow a smart meter.
     Demo(demo::DemoArgs),
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
