@@ -21,7 +21,7 @@ use blueprint::escrow::event::{
 use blueprint::escrow::ledger::{Config, DepositRecord, ReportRecord, State};
 use blueprint::escrow::registry::{Appended, Registry, RegistryError};
 use blueprint::escrow::report::{
-    BlueprintRef, DeviationReport, EvidenceDigest, MAX_DEVIATIONS_BYTES, Rebuttal,
+    self, BlueprintRef, DeviationReport, EvidenceDigest, MAX_DEVIATIONS_BYTES, Rebuttal,
 };
 use blueprint::escrow::rule::{self, Outcome};
 use blueprint::escrow::state::{self as escrow_state, EscrowRefusal};
@@ -274,6 +274,16 @@ fn signature_of(key: &SigningKeyFile, envelope: &Envelope) -> Result<SignatureBy
     Ok(SignatureBytes(sig.to_bytes()))
 }
 
+/// A co-signature over the report envelope, as `sign --append` adds one
+/// (refused when the key signed the envelope already).
+fn cosignature(key: &SigningKeyFile, envelope: &Envelope) -> Result<SignatureBytes, u8> {
+    let sig = report::cosign(envelope, key).map_err(refused)?;
+    dsse::decode_base64(&sig.sig)
+        .and_then(|b| <[u8; 64]>::try_from(b).ok())
+        .map(SignatureBytes)
+        .ok_or_else(|| op("the new signature is not 64 bytes"))
+}
+
 /// `registry member add`.
 pub fn member(cmd: &MemberCommand) -> u8 {
     let MemberCommand::Add(a) = cmd;
@@ -406,7 +416,7 @@ pub fn cosign(a: &SignReportArgs) -> u8 {
             EventKind::Cosign(CosignEvent {
                 report_id: a.report_id,
                 keyid: key.id(),
-                signature: signature_of(&key, &rep.envelope)?,
+                signature: cosignature(&key, &rep.envelope)?,
             }),
         )?;
         let signers = report_of(&state_of(&mut r)?, &a.report_id)?.signers.len();

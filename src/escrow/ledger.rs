@@ -520,8 +520,19 @@ pub fn apply<S: StateStore>(
                 .blueprint(&rep.blueprint_id)
                 .map_err(ApplyError::Store)?
                 .ok_or_else(|| refuse("the reported blueprint has no vendor key".into()))?;
-            escrow_state::check_rebuttal(r, event.time, &rep, &bp.vendor_key, config.window_days)
-                .map_err(|source| Refusal::Escrow { index, source })?;
+            let dep = state
+                .deposit(&rep.blueprint_id, rep.version)
+                .map_err(ApplyError::Store)?
+                .ok_or_else(|| refuse("the reported deposit is missing".into()))?;
+            escrow_state::check_rebuttal(
+                r,
+                event.time,
+                &rep,
+                &dep,
+                &bp.vendor_key,
+                config.window_days,
+            )
+            .map_err(|source| Refusal::Escrow { index, source })?;
             rep.rebuttal = Some(index);
             rep.rebuttal_envelope = Some(r.envelope.clone());
             state

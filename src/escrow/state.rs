@@ -179,11 +179,13 @@ pub fn window_end(report: &ReportRecord, window_days: u32) -> EventTime {
 }
 
 /// A `rebuttal` event at `time`: within the window, signed by the pinned
-/// vendor key, a rebuttal statement naming this report and its deposit.
+/// vendor key, a rebuttal statement naming this report and its deposit
+/// (id, version and digest).
 pub fn check_rebuttal(
     r: &RebuttalEvent,
     time: EventTime,
     report: &ReportRecord,
+    deposit: &DepositRecord,
     vendor: &PublicKey,
     window_days: u32,
 ) -> Result<(), EscrowRefusal> {
@@ -195,7 +197,9 @@ pub fn check_rebuttal(
     if rebuttal.report_id != r.report_id {
         return Err(mismatch("report_id", r.report_id, rebuttal.report_id));
     }
-    if rebuttal.blueprint.id != report.blueprint_id || rebuttal.blueprint.version != report.version
+    if rebuttal.blueprint.id != report.blueprint_id
+        || rebuttal.blueprint.version != report.version
+        || rebuttal.blueprint.digest != deposit.digest
     {
         return Err(mismatch(
             "blueprint",

@@ -340,6 +340,20 @@ fn an_accepted_rebuttal_stops_forfeiture() {
         )),
         EscrowRefusal::Rebuttal(_)
     ));
+    // Naming another digest of the deposit: refused.
+    let mut elsewhere = rebuttal.clone();
+    elsewhere.blueprint.digest = Digest::of_bytes(b"another manifest");
+    assert!(matches!(
+        escrow(push_rebuttal(
+            &mut log,
+            at(2),
+            elsewhere.sign(&vendor()).unwrap()
+        )),
+        EscrowRefusal::Mismatch {
+            field: "blueprint",
+            ..
+        }
+    ));
     let renv = rebuttal.sign(&vendor()).unwrap();
     assert!(matches!(
         escrow(push_rebuttal(&mut log, at(WINDOW), renv.clone())),
