@@ -6,6 +6,7 @@ mod diff;
 mod engine;
 mod profile_cases;
 mod profile_doc;
+mod registry;
 mod render;
 mod schema;
 mod seed_coverage;
