@@ -7,6 +7,7 @@ mod engine;
 mod escrow;
 mod profile_cases;
 mod profile_doc;
+mod registry;
 mod render;
 mod schema;
 mod seed_coverage;
