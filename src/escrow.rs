@@ -17,3 +17,4 @@ pub mod report;
 pub mod rule;
 pub mod state;
 pub mod store;
+pub mod witness;

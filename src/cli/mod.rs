@@ -12,6 +12,8 @@ mod observe;
 mod output;
 mod profiles;
 mod proof;
+mod registry;
+mod registry_escrow;
 mod render;
 mod schema_cmd;
 mod sign;
@@ -63,7 +65,7 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the main job on the bundled example: validate, sign and verify a smart meter.
+    /// Run the main job on the bundled example: validate, sign, verify and escrow a smart meter.
     Demo(demo::DemoArgs),
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
@@ -94,8 +96,9 @@ pub enum Command {
     /// Verify the transparency log's inclusion and consistency proofs and deposit receipts offline.
     #[command(subcommand)]
     Proof(proof::ProofCommand),
-    /// Witness the registry's log: accept a checkpoint only if it extends the last one accepted.
-    Watch(watch::WatchArgs),
+    /// Run an escrow registry: deposits with bonds on an append-only, signed Merkle log.
+    #[command(subcommand)]
+    Registry(registry::RegistryCommand),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -127,7 +130,7 @@ pub fn main() -> ExitCode {
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args),
         Command::Proof(cmd) => proof::run(cmd),
-        Command::Watch(args) => watch::run(args),
+        Command::Registry(cmd) => registry::run(cmd, cli.color),
     };
     ExitCode::from(code)
 }

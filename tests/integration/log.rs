@@ -279,7 +279,8 @@ fn watch_follows_a_growing_log_and_refuses_rollback_and_split_view() {
     let watch = |note: &str, extra: &[&str]| {
         let cp = write(dir.path(), "cp.txt", note);
         let mut args = vec![
-            "watch".to_owned(),
+            "registry".to_owned(),
+            "watch".into(),
             "--state".into(),
             state.display().to_string(),
             "--log-key".into(),
@@ -357,6 +358,7 @@ fn watch_follows_a_growing_log_and_refuses_rollback_and_split_view() {
     let bad = write(dir.path(), "bad.pub", "not a key");
     let cp = write(dir.path(), "cp.txt", signed(&t, 25, &key));
     let (code, _, _) = run(&[
+        "registry",
         "watch",
         "--state",
         state.to_str().unwrap(),

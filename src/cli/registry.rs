@@ -1,0 +1,750 @@
+//! `blueprint registry …`: create an escrow registry, deposit signed
+//! blueprints with their bonds, rotate vendor keys, read the log with
+//! inclusion and consistency proofs, replay the state and check the store.
+//!
+//! Exit codes: 0 done; 1 refused (rollback, wrong key, findings, damage or
+//! state differences found); 2 operational (busy, unreadable input, I/O).
+
+use super::canon::print_diagnostics;
+use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output, registry_escrow};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use blueprint::attest::canon;
+use blueprint::attest::keys::{PublicKey, SigningKeyFile};
+use blueprint::attest::statement;
+use blueprint::escrow::event::{Amount, Bond, Currency, EventTime};
+use blueprint::escrow::fsck;
+use blueprint::escrow::ledger::DepositRecord;
+use blueprint::escrow::merkle::{Hash, hash_to_hex};
+use blueprint::escrow::receipt::Receipt;
+use blueprint::escrow::registry::{Appended, DepositRequest, InitOptions, Registry, RegistryError};
+use blueprint::escrow::store::StoreError;
+use blueprint::manifest::document::Limits;
+use blueprint::profile::Selection;
+use blueprint::source::SourceMap;
+use blueprint::validate::{ValidateOptions, validate_for_signing};
+use blueprint::validated::ValidatedManifest;
+use clap::{Args, Subcommand, ValueEnum};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Output formats of the registry commands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegistryFormat {
+    /// Text for people.
+    Human,
+    /// JSON.
+    Json,
+}
+
+/// Options every command on an existing registry takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// The registry directory.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RegistryFormat::Human)]
+    pub format: RegistryFormat,
+
+    /// Milliseconds a writer waits for the registry lock before giving up.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    pub lock_timeout: u64,
+}
+
+/// `registry` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RegistryCommand {
+    /// Create a registry: its database, log key pair and entry 0.
+    Init(InitArgs),
+    /// Deposit a signed blueprint with its bond; prints the receipt.
+    Deposit(DepositArgs),
+    /// Deposit several envelopes one at a time, printing `deposited INDEX` after each commit.
+    #[command(hide = true)]
+    DepositEach(DepositEachArgs),
+    /// Rotate the vendor key of a blueprint id (signed by the old key).
+    Rotate(RotateArgs),
+    /// List the deposited blueprint ids.
+    List(Common),
+    /// Show every deposited version of a blueprint id with its bond.
+    Show(ShowArgs),
+    /// Print the latest signed checkpoint (a C2SP signed note).
+    Checkpoint(Common),
+    /// Print the inclusion proof of an entry.
+    Prove(ProveArgs),
+    /// Print the consistency proof between two tree sizes.
+    Consistency(ConsistencyArgs),
+    /// Recompute all state from the entries and compare it with the stored state.
+    Replay(Common),
+    /// Check the store: SQLite integrity, entries, Merkle nodes, checkpoints.
+    Fsck(Common),
+    /// Register member keys (labs, regulators, auditors).
+    #[command(subcommand)]
+    Member(registry_escrow::MemberCommand),
+    /// File a signed deviation report on a deposit; prints the report id.
+    Report(registry_escrow::ReportArgs),
+    /// Co-sign a filed report with another member key.
+    Cosign(registry_escrow::SignReportArgs),
+    /// Answer a report with the vendor key, within the rebuttal window.
+    Rebut(registry_escrow::RebutArgs),
+    /// Accept a vendor's rebuttal with a member key.
+    AcceptRebuttal(registry_escrow::SignReportArgs),
+    /// Record the ruling the escrow rule computes for a report (exit 1 while the window is open).
+    Rule(registry_escrow::RuleArgs),
+    /// Release a deposit's bond after its support period, with no report pending.
+    Release(registry_escrow::ReleaseArgs),
+    /// Show each version's bond and the entries that decided it.
+    Escrow(registry_escrow::EscrowArgs),
+    /// Witness the log: accept a checkpoint only if it extends the last one accepted.
+    Watch(super::watch::WatchArgs),
+}
+
+/// Arguments of `registry init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Directory to create the registry in.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The log's origin (checkpoint first line), e.g. `registry.example.org/escrow`.
+    #[arg(long, value_name = "NAME")]
+    pub origin: String,
+    /// Distinct member keys a deviation report needs.
+    #[arg(long, value_name = "T", default_value_t = 2)]
+    pub quorum: u32,
+    /// Days a vendor has to rebut a report.
+    #[arg(long, value_name = "DAYS", default_value_t = 30)]
+    pub window: u32,
+    /// Time of the init entry (RFC 3339; default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<EventTime>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RegistryFormat::Human)]
+    pub format: RegistryFormat,
+}
+
+/// Arguments of `registry deposit`.
+#[derive(Debug, Args)]
+pub struct DepositArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// DSSE envelope written by `blueprint sign`.
+    #[arg(value_name = "ENVELOPE")]
+    pub envelope: PathBuf,
+    #[command(flatten)]
+    pub deposit: DepositOptions,
+    /// Write the receipt here instead of standard output.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+/// Arguments of the hidden `registry deposit-each`.
+#[derive(Debug, Args)]
+pub struct DepositEachArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Envelopes, deposited in order, each in its own transaction.
+    #[arg(value_name = "ENVELOPE", required = true)]
+    pub envelopes: Vec<PathBuf>,
+    #[command(flatten)]
+    pub deposit: DepositOptions,
+}
+
+/// Bond, key and time of a deposit.
+#[derive(Debug, Args)]
+pub struct DepositOptions {
+    /// The bond: a decimal amount and an ISO 4217 currency, e.g. `--bond 50000 EUR`.
+    #[arg(long, num_args = 2, value_names = ["AMOUNT", "CURRENCY"], required = true)]
+    pub bond: Vec<String>,
+    /// The vendor's public key: pinned by the first deposit of a blueprint id; later it must be the pinned key.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: Option<PathBuf>,
+    /// Deposit time (RFC 3339; default: now). The manifest is re-validated as of its date.
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<EventTime>,
+}
+
+/// Arguments of `registry rotate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The blueprint id whose vendor key changes.
+    #[arg(long, value_name = "ID")]
+    pub blueprint: String,
+    /// The new vendor public key.
+    #[arg(long, value_name = "NEW.pub")]
+    pub new_key: PathBuf,
+    /// The pinned (old) vendor private key, which signs the rotation.
+    #[arg(long, value_name = "OLD.key")]
+    pub key: PathBuf,
+    /// Time of the rotation (RFC 3339; default: now).
+    #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
+    pub now: Option<EventTime>,
+}
+
+/// Arguments of `registry show`.
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The blueprint id.
+    #[arg(value_name = "ID")]
+    pub id: String,
+}
+
+/// Arguments of `registry prove`.
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// Entry index.
+    #[arg(long, value_name = "N")]
+    pub index: u64,
+    /// Tree size of a signed checkpoint (default: the latest).
+    #[arg(long, value_name = "M")]
+    pub size: Option<u64>,
+}
+
+/// Arguments of `registry consistency`.
+#[derive(Debug, Args)]
+pub struct ConsistencyArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The older tree size.
+    #[arg(long, value_name = "M")]
+    pub from: u64,
+    /// Tree size of a signed checkpoint (default: the latest).
+    #[arg(long, value_name = "N")]
+    pub to: Option<u64>,
+}
+
+fn parse_time(s: &str) -> Result<EventTime, String> {
+    EventTime::parse(s).map_err(|e| e.to_string())
+}
+
+/// Runs a registry subcommand.
+pub fn run(cmd: &RegistryCommand, color: ColorChoice) -> u8 {
+    let result = match cmd {
+        RegistryCommand::Init(a) => init(a),
+        RegistryCommand::Deposit(a) => deposit(a, color),
+        RegistryCommand::DepositEach(a) => deposit_each(a, color),
+        RegistryCommand::Rotate(a) => rotate(a),
+        RegistryCommand::List(c) => list(c),
+        RegistryCommand::Show(a) => show(a),
+        RegistryCommand::Checkpoint(c) => checkpoint(c),
+        RegistryCommand::Prove(a) => prove(a),
+        RegistryCommand::Consistency(a) => consistency(a),
+        RegistryCommand::Replay(c) => replay(c),
+        RegistryCommand::Fsck(c) => run_fsck(c),
+        RegistryCommand::Member(c) => Ok(registry_escrow::member(c)),
+        RegistryCommand::Report(a) => Ok(registry_escrow::file_report(a)),
+        RegistryCommand::Cosign(a) => Ok(registry_escrow::cosign(a)),
+        RegistryCommand::Rebut(a) => Ok(registry_escrow::rebut(a)),
+        RegistryCommand::AcceptRebuttal(a) => Ok(registry_escrow::accept_rebuttal(a)),
+        RegistryCommand::Rule(a) => Ok(registry_escrow::rule_report(a)),
+        RegistryCommand::Release(a) => Ok(registry_escrow::release(a)),
+        RegistryCommand::Escrow(a) => Ok(registry_escrow::escrow(a)),
+        RegistryCommand::Watch(a) => Ok(super::watch::run(a)),
+    };
+    match result {
+        Ok(code) => code,
+        Err(code) => code,
+    }
+}
+
+/// Prints the error; refusals exit 1, everything else 2.
+fn fail(e: RegistryError) -> u8 {
+    output::error(&e.to_string());
+    if e.is_refusal() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OPERATIONAL
+    }
+}
+
+fn op(e: impl std::fmt::Display) -> u8 {
+    output::error(&e.to_string());
+    EXIT_OPERATIONAL
+}
+
+fn open(c: &Common) -> Result<Registry, u8> {
+    let mut r = Registry::open(&c.dir).map_err(fail)?;
+    r.set_lock_timeout(Duration::from_millis(c.lock_timeout))
+        .map_err(fail)?;
+    Ok(r)
+}
+
+fn emit(format: RegistryFormat, human: String, json: Value) -> Result<u8, u8> {
+    let text = match format {
+        RegistryFormat::Human => human,
+        RegistryFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&json).map_err(op)?;
+            s.push('\n');
+            s
+        }
+    };
+    output::stdout(text.as_bytes()).map_err(op)?;
+    Ok(EXIT_OK)
+}
+
+fn b64(h: &[u8]) -> String {
+    STANDARD.encode(h)
+}
+
+fn hex(h: &Hash) -> String {
+    hash_to_hex(h)
+}
+
+fn init(a: &InitArgs) -> Result<u8, u8> {
+    let options = InitOptions {
+        origin: a.origin.clone(),
+        quorum: a.quorum,
+        window_days: a.window,
+    };
+    let mut r =
+        Registry::init(&a.dir, &options, a.now.unwrap_or_else(EventTime::now)).map_err(fail)?;
+    let key = r.log_public_key().map_err(fail)?;
+    let c = r.latest_checkpoint().map_err(fail)?;
+    emit(
+        a.format,
+        format!(
+            "created registry {} (origin {}, quorum {}, window {} days)\nlog key sha256:{} in {}\n",
+            a.dir.display(),
+            a.origin,
+            a.quorum,
+            a.window,
+            key.id(),
+            a.dir.join("log.pub").display()
+        ),
+        json!({"origin": a.origin, "quorum": a.quorum, "window_days": a.window,
+               "log_keyid": format!("sha256:{}", key.id()), "checkpoint": c.note}),
+    )
+}
+
+/// The receipt of a deposit entry (`blueprint-receipt/v1`).
+fn receipt(a: &Appended) -> Result<Receipt, u8> {
+    Receipt::new(&a.entry, a.index, &a.checkpoint.note, &a.inclusion_proof).map_err(op)
+}
+
+/// What an appended non-deposit entry prints: its index and checkpoint.
+fn appended_json(a: &Appended) -> Value {
+    json!({
+        "index": a.index,
+        "entry": b64(&a.entry),
+        "leaf_hash": hex(&a.leaf_hash),
+        "tree_size": a.checkpoint.size,
+        "root": hex(&a.checkpoint.root),
+        "checkpoint": a.checkpoint.note,
+        "inclusion_proof": a.inclusion_proof.iter().map(hex).collect::<Vec<_>>(),
+    })
+}
+
+/// Parses the bond arguments.
+fn bond(o: &DepositOptions) -> Result<Bond, u8> {
+    let (amount, currency) = match o.bond.as_slice() {
+        [a, c] => (a, c),
+        _ => return Err(op("--bond takes AMOUNT CURRENCY")),
+    };
+    let amount = Amount::parse(amount).ok_or_else(|| {
+        op(format!(
+            "bond amount {amount:?} is not a decimal like 50000 or 1234.56 (up to 15 digits, 4 decimals)"
+        ))
+    })?;
+    let currency = Currency::parse(currency).ok_or_else(|| {
+        op(format!(
+            "bond currency {currency:?} is not an ISO 4217 code like EUR"
+        ))
+    })?;
+    Ok(Bond { amount, currency })
+}
+
+/// Re-validates the envelope's manifest as of `now`'s date; error-level
+/// findings refuse the deposit (exit 1) after printing them.
+fn revalidate(
+    path: &Path,
+    envelope: &blueprint::attest::dsse::Envelope,
+    now: EventTime,
+    color: ColorChoice,
+) -> Result<ValidatedManifest, u8> {
+    let payload = envelope.payload_bytes().map_err(|e| {
+        output::error(&format!("{}: {e}", path.display()));
+        EXIT_FINDINGS
+    })?;
+    let deposit = statement::parse_deposit(&payload).map_err(|e| {
+        output::error(&format!("{}: not a blueprint deposit: {e}", path.display()));
+        EXIT_FINDINGS
+    })?;
+    let bytes = canon::canonicalize(&deposit.manifest).map_err(op)?;
+    let options = ValidateOptions {
+        schema_only: false,
+        as_of: now.date(),
+        limits: Limits::default(),
+        selection: Selection::Auto,
+    };
+    let mut map = SourceMap::new();
+    let library = super::profiles::builtin_library(&mut map)?;
+    let name = format!("{}#manifest.json", path.display());
+    let (report, validated) = validate_for_signing(&mut map, &library, &name, &bytes, &options);
+    if report.counts.error > 0 {
+        print_diagnostics(&map, &report.diagnostics, color);
+    }
+    validated.ok_or_else(|| {
+        output::error(&format!(
+            "refusing the deposit: the manifest has {} error-level finding(s) as of {}",
+            report.counts.error,
+            now.date()
+        ));
+        EXIT_FINDINGS
+    })
+}
+
+fn deposit_one(
+    r: &mut Registry,
+    path: &Path,
+    o: &DepositOptions,
+    color: ColorChoice,
+) -> Result<(Appended, Receipt), u8> {
+    let now = o.now.unwrap_or_else(EventTime::now);
+    let bond = bond(o)?;
+    let vendor_key = o
+        .pubkey
+        .as_deref()
+        .map(PublicKey::load)
+        .transpose()
+        .map_err(op)?;
+    let envelope = super::sign::read_envelope(path)?;
+    let manifest = revalidate(path, &envelope, now, color)?;
+    let appended = r
+        .deposit(&DepositRequest {
+            envelope: &envelope,
+            manifest: &manifest,
+            bond,
+            vendor_key,
+            now,
+        })
+        .map_err(fail)?;
+    let receipt = receipt(&appended)?;
+    Ok((appended, receipt))
+}
+
+fn deposited_line(receipt: &Receipt) -> String {
+    format!(
+        "Deposited {} version {} as entry {} (tree size {}, checkpoint signed)",
+        receipt.blueprint_id, receipt.version, receipt.index, receipt.tree_size
+    )
+}
+
+fn deposit(a: &DepositArgs, color: ColorChoice) -> Result<u8, u8> {
+    let mut r = open(&a.common)?;
+    let (_, receipt) = deposit_one(&mut r, &a.envelope, &a.deposit, color)?;
+    let text = receipt.to_json();
+    match &a.out {
+        Some(p) => write_file(p, text.as_bytes()).map_err(op)?,
+        None => output::stdout(text.as_bytes()).map_err(op)?,
+    }
+    // Only now: the commit is durable and a signed checkpoint covers it.
+    output::stderr_line(&deposited_line(&receipt));
+    Ok(EXIT_OK)
+}
+
+fn deposit_each(a: &DepositEachArgs, color: ColorChoice) -> Result<u8, u8> {
+    let mut r = open(&a.common)?;
+    for path in &a.envelopes {
+        let (appended, receipt) = deposit_one(&mut r, path, &a.deposit, color)?;
+        let line = format!(
+            "deposited {} {} {}\n",
+            appended.index, receipt.blueprint_id, receipt.version
+        );
+        output::stdout(line.as_bytes()).map_err(op)?;
+        std::io::stdout().flush().map_err(op)?;
+    }
+    Ok(EXIT_OK)
+}
+
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
+}
+
+fn rotate(a: &RotateArgs) -> Result<u8, u8> {
+    let new_key = PublicKey::load(&a.new_key).map_err(op)?;
+    let old_key = SigningKeyFile::load(&a.key).map_err(op)?;
+    let mut r = open(&a.common)?;
+    let appended = r
+        .rotate(
+            &a.blueprint,
+            new_key,
+            &old_key,
+            a.now.unwrap_or_else(EventTime::now),
+        )
+        .map_err(fail)?;
+    emit(
+        a.common.format,
+        format!(
+            "Rotated the vendor key of {} to sha256:{} as entry {} (tree size {})\n",
+            a.blueprint,
+            new_key.id(),
+            appended.index,
+            appended.checkpoint.size
+        ),
+        appended_json(&appended),
+    )
+}
+
+fn list(c: &Common) -> Result<u8, u8> {
+    let mut r = open(c)?;
+    let bps = r.blueprints().map_err(fail)?;
+    let mut human = String::new();
+    let mut rows = Vec::new();
+    for b in &bps {
+        human.push_str(&format!(
+            "{}  version {}  entry {}  vendor key sha256:{}\n",
+            b.blueprint_id,
+            b.latest_version,
+            b.latest_index,
+            b.vendor_key.id()
+        ));
+        rows.push(json!({
+            "blueprint_id": b.blueprint_id,
+            "latest_version": b.latest_version,
+            "latest_index": b.latest_index,
+            "vendor_keyid": format!("sha256:{}", b.vendor_key.id()),
+            "rotations": b.rotations,
+        }));
+    }
+    if bps.is_empty() {
+        human.push_str("no deposits\n");
+    }
+    emit(c.format, human, json!({ "blueprints": rows }))
+}
+
+/// Why a bond is in its state, from the derived record.
+fn bond_reason(d: &DepositRecord) -> String {
+    use blueprint::escrow::ledger::BondState;
+    match (d.bond_state, d.bond_changed_at, d.superseded_by) {
+        (BondState::Forfeited, Some(i), _) => format!("forfeited by the ruling at entry {i}"),
+        (BondState::Released, Some(i), _) => format!("released at entry {i}"),
+        (BondState::Held, _, Some(by)) => match d.support_end {
+            Some(end) => format!(
+                "superseded by entry {by}; held until its support ends on {end} (units remain in the field)"
+            ),
+            None => format!("superseded by entry {by}; held (no support end stated)"),
+        },
+        (BondState::Held, _, None) => match d.support_end {
+            Some(end) => format!("current version; held until its support ends on {end}"),
+            None => "current version; held (no support end stated)".into(),
+        },
+        (state, None, _) => state.as_str().into(),
+    }
+}
+
+fn show(a: &ShowArgs) -> Result<u8, u8> {
+    let mut r = open(&a.common)?;
+    let history = r.history(&a.id).map_err(fail)?;
+    if history.is_empty() {
+        output::error(&format!("no deposits of blueprint id {:?}", a.id));
+        return Err(EXIT_FINDINGS);
+    }
+    let mut human = format!("{}\n", a.id);
+    let mut rows = Vec::new();
+    for d in &history {
+        let state = if d.superseded_by.is_some() && d.bond_state.as_str() == "held" {
+            "superseded"
+        } else {
+            d.bond_state.as_str()
+        };
+        human.push_str(&format!(
+            "  version {}  entry {}  {}  {}\n    bond {} {}: {} ({})\n",
+            d.version,
+            d.index,
+            d.time,
+            d.digest,
+            d.bond.amount,
+            d.bond.currency,
+            state,
+            bond_reason(d)
+        ));
+        rows.push(json!({
+            "version": d.version,
+            "index": d.index,
+            "time": d.time.to_string(),
+            "digest": d.digest.to_string(),
+            "bond": {"amount": d.bond.amount.as_str(), "currency": d.bond.currency.as_str()},
+            "bond_state": d.bond_state.as_str(),
+            "status": state,
+            "reason": bond_reason(d),
+            "support_end": d.support_end.map(|s| s.to_string()),
+            "supersedes": d.supersedes,
+            "superseded_by": d.superseded_by,
+        }));
+    }
+    emit(
+        a.common.format,
+        human,
+        json!({"blueprint_id": a.id, "versions": rows}),
+    )
+}
+
+fn checkpoint(c: &Common) -> Result<u8, u8> {
+    let mut r = open(c)?;
+    let cp = r.latest_checkpoint().map_err(fail)?;
+    emit(
+        c.format,
+        cp.note.clone(),
+        json!({"size": cp.size, "root": hex(&cp.root), "note": cp.note}),
+    )
+}
+
+fn prove(a: &ProveArgs) -> Result<u8, u8> {
+    let mut r = open(&a.common)?;
+    let (p, cp) = r.prove(a.index, a.size).map_err(fail)?;
+    let proof: Vec<String> = p.inclusion_proof.iter().map(hex).collect();
+    emit(
+        a.common.format,
+        format!(
+            "entry {} in the tree of size {} (root {})\nleaf hash {}\n{}\n",
+            p.index,
+            cp.size,
+            hex(&cp.root),
+            hex(&p.leaf_hash),
+            proof
+                .iter()
+                .enumerate()
+                .map(|(i, h)| format!("  [{i}] {h}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        json!({
+            "index": p.index,
+            "tree_size": cp.size,
+            "root": hex(&cp.root),
+            "leaf_hash": hex(&p.leaf_hash),
+            "entry": b64(&p.entry),
+            "inclusion_proof": proof,
+            "checkpoint": cp.note,
+        }),
+    )
+}
+
+fn consistency(a: &ConsistencyArgs) -> Result<u8, u8> {
+    let mut r = open(&a.common)?;
+    let (from, old_root, cp, proof) = r.consistency(a.from, a.to).map_err(fail)?;
+    let proof: Vec<String> = proof.iter().map(hex).collect();
+    emit(
+        a.common.format,
+        format!(
+            "tree of size {from} (root {}) is a prefix of the tree of size {} (root {})\n{}\n",
+            hex(&old_root),
+            cp.size,
+            hex(&cp.root),
+            proof
+                .iter()
+                .enumerate()
+                .map(|(i, h)| format!("  [{i}] {h}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        json!({
+            "size1": from,
+            "root1": hex(&old_root),
+            "size2": cp.size,
+            "root2": hex(&cp.root),
+            "consistency_proof": proof,
+            "checkpoint": cp.note,
+        }),
+    )
+}
+
+fn replay(c: &Common) -> Result<u8, u8> {
+    let mut r = open(c)?;
+    let report = match r.replay() {
+        Ok(rep) => rep,
+        Err(e @ (RegistryError::Refused(_) | RegistryError::Store(_))) => {
+            // An entry that no longer validates or reads is a finding of
+            // replay, not a failure to run it.
+            output::error(&format!("replay stopped: {e}"));
+            return Err(EXIT_FINDINGS);
+        }
+        Err(e) => return Err(fail(e)),
+    };
+    let mut human = format!(
+        "replayed {} entries: {}\n",
+        report.entries,
+        if report.differences.is_empty() {
+            "state matches the stored state".to_owned()
+        } else {
+            format!("{} difference(s)", report.differences.len())
+        }
+    );
+    for d in &report.differences {
+        human.push_str(&format!("  {d}\n"));
+    }
+    emit(
+        c.format,
+        human,
+        json!({"entries": report.entries, "differences": report.differences}),
+    )?;
+    Ok(if report.differences.is_empty() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
+
+fn run_fsck(c: &Common) -> Result<u8, u8> {
+    // Damage that stops the store from opening is still a finding of fsck,
+    // reported with its location.
+    let damaged = |e: RegistryError| match e {
+        RegistryError::Store(StoreError::Corrupt { location, detail }) => {
+            output::error(&format!("{location}: {detail}"));
+            EXIT_FINDINGS
+        }
+        e => fail(e),
+    };
+    let mut r = Registry::open(&c.dir).map_err(damaged)?;
+    let report = fsck::fsck(&mut r).map_err(damaged)?;
+    let mut human = format!(
+        "checked {} entries, {} nodes, {} checkpoints: {}\n",
+        report.entries,
+        report.nodes,
+        report.checkpoints,
+        if report.clean() {
+            "clean".to_owned()
+        } else {
+            format!("{} problem(s)", report.damage.len())
+        }
+    );
+    for d in &report.damage {
+        human.push_str(&format!("  {}: {}\n", d.location, d.detail));
+    }
+    let damage: Vec<Value> = report
+        .damage
+        .iter()
+        .map(|d| json!({"location": d.location, "detail": d.detail}))
+        .collect();
+    emit(
+        c.format,
+        human,
+        json!({"entries": report.entries, "nodes": report.nodes,
+               "checkpoints": report.checkpoints, "clean": report.clean(), "damage": damage}),
+    )?;
+    Ok(if report.clean() {
+        EXIT_OK
+    } else {
+        EXIT_FINDINGS
+    })
+}
