@@ -14,6 +14,7 @@ mod profiles;
 mod render;
 mod schema_cmd;
 mod sign;
+mod snippet;
 mod validate;
 mod verify;
 

@@ -1,7 +1,7 @@
 //! Renderers for validation reports: human (caret diagnostics), JSON
 //! (`schemas/report.v1.schema.json`), SARIF 2.1.0 and JUnit XML.
 
-use super::findings;
+use super::{findings, snippet};
 use blueprint::diag::{Counts, Diagnostic, Label, Severity};
 use blueprint::source::{FileId, SourceMap};
 use blueprint::validate::FileReport;
@@ -60,8 +60,18 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
         .collect();
     if let Some(r) = &d.rule
         && let Some(until) = &r.not_in_force_until
+        && !notes.iter().any(|n| n.starts_with("not yet in force"))
     {
         notes.push(format!("note: not yet in force (applies from {until})"));
+    }
+    let json = d
+        .primary()
+        .is_some_and(|l| map.get(l.file).name().ends_with(".json"));
+    // The snippet goes first: it is the fix.
+    for (i, f) in d.fixes.iter().enumerate() {
+        if let Some(n) = snippet::help(f, json) {
+            notes.insert(i, n);
+        }
     }
     let diag = cs::Diagnostic::new(cs_severity(d.severity))
         .with_code(d.code.clone())
@@ -209,7 +219,7 @@ fn location(map: &SourceMap, l: &Label) -> Value {
 
 fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
     let primary = d.primary().map(|l| location(map, l));
-    json!({
+    let mut v = json!({
         "code": d.code,
         "severity": d.severity.as_str(),
         "message": d.message,
@@ -223,7 +233,11 @@ fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
         }).collect::<Vec<_>>(),
         "notes": d.notes,
         "rule": d.rule,
-    })
+    });
+    if !d.fixes.is_empty() {
+        v["fixes"] = json!(d.fixes);
+    }
+    v
 }
 
 /// Marks every diagnostic that human output merges with others: `shown_as`
