@@ -30,8 +30,11 @@ pub struct Shown {
     pub members: Vec<usize>,
     /// How many rules it stands for (shared checks), 1 otherwise.
     pub rules: usize,
-    /// How many places or variants it stands for, 1 otherwise.
+    /// How many elements it stands for, 1 otherwise.
     pub places: usize,
+    /// How many variants of one requirement (countries, languages) it
+    /// stands for, 1 otherwise.
+    pub cases: usize,
 }
 
 /// Groups `diags` for display. `manifest` (when parsed) names elements by
@@ -48,6 +51,7 @@ fn single(i: usize, d: &Diagnostic) -> Shown {
         members: vec![i],
         rules: 1,
         places: 1,
+        cases: 1,
     }
 }
 
@@ -224,7 +228,7 @@ fn merge_variants(shown: Vec<Shown>) -> Vec<Shown> {
                 merged.members.extend(&shown[i].members);
                 absorbed[i] = true;
             }
-            merged.places = tails.len();
+            merged.cases = tails.len();
             replaced.insert(idxs[0], merged);
         }
     }

@@ -162,11 +162,16 @@ pub fn summary(r: &FileReport, shown: &[findings::Shown], min: Severity) -> Stri
             .filter(|x| x.diag.severity == sev)
             .map(|x| {
                 let code = x.diag.code.strip_prefix("profile/").unwrap_or(&x.diag.code);
-                match (x.rules, x.places) {
-                    (1, 1) => code.to_string(),
-                    (n, 1) => format!("{code} ({n} rules)"),
-                    (1, p) => format!("{code} ({p} places)"),
-                    (n, p) => format!("{code} ({n} rules, {p} places)"),
+                let mut what = Vec::new();
+                for (n, word) in [(x.rules, "rules"), (x.cases, "cases"), (x.places, "places")] {
+                    if n > 1 {
+                        what.push(format!("{n} {word}"));
+                    }
+                }
+                if what.is_empty() {
+                    code.to_string()
+                } else {
+                    format!("{code} ({})", what.join(", "))
                 }
             })
             .collect();
