@@ -389,10 +389,16 @@ fn collect(
                     .map(|d| format!("note: {d}"));
                 (absent_message(fs, r), duty.into_iter().collect())
             }
-            _ => (
-                describe_error(lib, cr, &e).unwrap_or_else(|| problem(&e, &ptrs, r)),
-                alternatives(lib, cr, &e, doc, elem, r),
-            ),
+            _ => {
+                let notes = alternatives(lib, cr, &e, doc, elem, r);
+                // A field absent in every alternative is the problem to name
+                // ("disagrees" would be wrong: there is nothing to disagree).
+                let message = match absent_in_every_alternative(lib, cr, &e, elem) {
+                    Some(fs) => absent_message(&fs, r),
+                    None => describe_error(lib, cr, &e).unwrap_or_else(|| problem(&e, &ptrs, r)),
+                };
+                (message, notes)
+            }
         };
         // Differing alternatives (`sell = true` with `sale_or_share = true`,
         // or both false) have no one value to paste.
@@ -499,6 +505,36 @@ fn absent_fixes(
     }
 }
 
+/// For an `anyOf` failure: the fields absent in every alternative (with
+/// no value to paste), when there are any.
+fn absent_in_every_alternative(
+    lib: &ProfileLibrary,
+    cr: &compile::CompiledRule,
+    e: &ValidationError,
+    elem: Option<&str>,
+) -> Option<Vec<crate::diag::Fix>> {
+    let ctx = match e.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+        }
+        _ => return None,
+    };
+    let mut common: Option<Vec<crate::diag::Fix>> = None;
+    for alt in ctx {
+        let here: Vec<crate::diag::Fix> = alt
+            .iter()
+            .filter_map(|x| absent_fixes(lib, cr, x, elem))
+            .flatten()
+            .map(unvalued)
+            .collect();
+        common = Some(match common {
+            None => here,
+            Some(prev) => prev.into_iter().filter(|f| here.contains(f)).collect(),
+        });
+    }
+    common.filter(|c| !c.is_empty())
+}
+
 /// The same fields with no value to give them (a `null` leaf): named in the
 /// message, no snippet.
 fn unvalued(f: crate::diag::Fix) -> crate::diag::Fix {
@@ -538,6 +574,30 @@ fn problem(e: &ValidationError, ptrs: &[String], r: &Rule) -> String {
         }
         ValidationErrorKind::Enum { options } => {
             format!("{at} is {inst}; {} requires one of {options}", r.id)
+        }
+        ValidationErrorKind::Contains => {
+            format!("{at} has no entry that {} accepts", r.id)
+        }
+        ValidationErrorKind::Not { .. } => {
+            format!("{at} is {inst}, which {} excludes", r.id)
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            format!(
+                "{at} has fewer than {limit} entries; {} requires more",
+                r.id
+            )
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            format!(
+                "{at} has more than {limit} entries; {} allows no more",
+                r.id
+            )
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("{at} is {inst}; {} requires at least {limit}", r.id)
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("{at} is {inst}; {} allows at most {limit}", r.id)
         }
         _ => format!("{at} does not meet {} ({})", r.id, r.title),
     }
@@ -601,9 +661,13 @@ fn alternatives(
                     format!("{} {verb} absent", names.join(" and "))
                 }
                 _ => {
-                    let msg = describe_error(lib, cr, x).unwrap_or_else(|| problem(x, &ptrs, r));
+                    // A description inherited from the failed `anyOf` itself
+                    // says nothing about this alternative.
+                    let msg = describe_error(lib, cr, x)
+                        .filter(|d| Some(d) != describe_error(lib, cr, e).as_ref())
+                        .unwrap_or_else(|| problem(x, &ptrs, r));
                     let at = ptrs.first().map(|p| absent::dotted(p)).unwrap_or_default();
-                    if at.is_empty() {
+                    if at.is_empty() || msg.contains(&format!("`{at}`")) {
                         msg
                     } else {
                         format!("{msg} (at `{at}`)")

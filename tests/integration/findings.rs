@@ -255,3 +255,24 @@ fn explain_suggests_the_nearest_ids_on_a_typo() {
     let (_, err, _) = explain("check/EQ-SUPORT");
     assert!(err.contains("EQ-SUPPORT"), "{err}");
 }
+
+#[test]
+fn a_field_absent_in_every_alternative_is_called_absent_not_disagreeing() {
+    let dir = tempfile::tempdir().unwrap();
+    let camera = std::fs::read_to_string(repo_file("examples/home-camera.toml")).unwrap();
+    let first_item = camera.find("[[data_items]]").unwrap();
+    let at = first_item + camera[first_item..].find("sale_or_share = ").unwrap();
+    let end = at + camera[at..].find('\n').unwrap() + 1;
+    let edited = format!("{}{}", &camera[..at], &camera[end..]);
+    write(dir.path(), "camera.toml", edited);
+    let (out, _) = validate(dir.path(), "camera.toml", &[]);
+    let head = out
+        .lines()
+        .find(|l| l.starts_with("error[profile/rb.lifecycle-declared]"))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        head,
+        "error[profile/rb.lifecycle-declared]: `data_items[0].sale_or_share` is absent; rb.lifecycle-declared requires it"
+    );
+    assert!(!out.contains("disagrees"), "{out}");
+}
