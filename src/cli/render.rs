@@ -175,8 +175,20 @@ pub fn summary(r: &FileReport, shown: &[findings::Shown], min: Severity) -> Stri
                 }
             })
             .collect();
-        if !names.is_empty() {
-            s.push_str(&format!("  {word}: {}\n", names.join(", ")));
+        // One rule with several different findings: named once, with its count.
+        let mut listed: Vec<(String, usize)> = Vec::new();
+        for n in names {
+            match listed.iter_mut().find(|(x, _)| *x == n) {
+                Some((_, c)) => *c += 1,
+                None => listed.push((n, 1)),
+            }
+        }
+        if !listed.is_empty() {
+            let words: Vec<String> = listed
+                .into_iter()
+                .map(|(n, c)| if c == 1 { n } else { format!("{n} ×{c}") })
+                .collect();
+            s.push_str(&format!("  {word}: {}\n", words.join(", ")));
         }
     }
     if !r.profiles.is_empty() {
