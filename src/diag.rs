@@ -97,6 +97,18 @@ pub struct RuleRef {
     pub not_in_force_until: Option<String>,
 }
 
+/// What to add to the manifest to fix a finding about something absent:
+/// `add` (a table of keys) goes into the existing table at `at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Fix {
+    /// JSON pointer of the existing table the keys belong in (`""`: the
+    /// top level).
+    pub at: String,
+    /// The keys to add, with a value the rule accepts (or `<value>` where
+    /// the rule does not say).
+    pub add: serde_json::Value,
+}
+
 /// One finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -114,6 +126,8 @@ pub struct Diagnostic {
     pub notes: Vec<String>,
     /// The rule, for profile findings.
     pub rule: Option<RuleRef>,
+    /// Keys to add, for findings about something absent.
+    pub fixes: Vec<Fix>,
 }
 
 impl Diagnostic {
@@ -127,6 +141,7 @@ impl Diagnostic {
             labels: Vec::new(),
             notes: Vec::new(),
             rule: None,
+            fixes: Vec::new(),
         }
     }
 

@@ -30,8 +30,11 @@ pub struct Shown {
     pub members: Vec<usize>,
     /// How many rules it stands for (shared checks), 1 otherwise.
     pub rules: usize,
-    /// How many places or variants it stands for, 1 otherwise.
+    /// How many elements it stands for, 1 otherwise.
     pub places: usize,
+    /// How many variants of one requirement (countries, languages) it
+    /// stands for, 1 otherwise.
+    pub cases: usize,
 }
 
 /// Groups `diags` for display. `manifest` (when parsed) names elements by
@@ -48,6 +51,7 @@ fn single(i: usize, d: &Diagnostic) -> Shown {
         members: vec![i],
         rules: 1,
         places: 1,
+        cases: 1,
     }
 }
 
@@ -60,7 +64,7 @@ fn merge_shared_checks(diags: &[Diagnostic]) -> Vec<Shown> {
             (Some(rr), Some(ptr)) => rr
                 .group
                 .as_ref()
-                .map(|g| (g.clone(), ptr.clone(), d.message.clone())),
+                .map(|g| (g.clone(), ptr.clone(), without_rule(&d.message, &rr.rule))),
             _ => None,
         };
         match key.as_ref().and_then(|k| index.get(k).copied()) {
@@ -93,12 +97,16 @@ fn merge_shared_checks(diags: &[Diagnostic]) -> Vec<Shown> {
             .map(|d| d.severity)
             .max()
             .unwrap_or(first.severity);
-        merged.message = format!(
-            "{} ({} rules: {})",
-            first.message,
-            rules.len(),
-            rules.join(", ")
-        );
+        let base = without_rule(&first.message, &rr.rule);
+        merged.message = if base.len() < first.message.len() {
+            format!(
+                "{base} ({} rules require it: {})",
+                rules.len(),
+                rules.join(", ")
+            )
+        } else {
+            format!("{base} ({} rules: {})", rules.len(), rules.join(", "))
+        };
         merged.labels = first
             .labels
             .iter()
@@ -134,6 +142,20 @@ fn merge_shared_checks(diags: &[Diagnostic]) -> Vec<Shown> {
         s.rules = rules.len();
     }
     out
+}
+
+/// An absent-field message without its "; RULE requires it" tail, so that
+/// the rules of one shared check compare equal.
+fn without_rule(message: &str, rule: &str) -> String {
+    for tail in [
+        format!("; {rule} requires it"),
+        format!("; {rule} requires them"),
+    ] {
+        if let Some(base) = message.strip_suffix(&tail) {
+            return base.to_string();
+        }
+    }
+    message.to_string()
 }
 
 /// The longest common prefix of `msgs` that ends at a word boundary.
@@ -193,6 +215,9 @@ fn merge_variants(shown: Vec<Shown>) -> Vec<Shown> {
             }
             let tails: Vec<&str> = msgs.iter().map(|m| &m[prefix.len()..]).collect();
             let mut merged = shown[idxs[0]].clone();
+            for l in merged.diag.labels.iter_mut().filter(|l| l.primary) {
+                l.message.clear();
+            }
             merged.diag.message = format!("{prefix}{} ({} cases)", tails.join("; "), tails.len());
             merged.diag.severity = idxs
                 .iter()
@@ -203,7 +228,7 @@ fn merge_variants(shown: Vec<Shown>) -> Vec<Shown> {
                 merged.members.extend(&shown[i].members);
                 absorbed[i] = true;
             }
-            merged.places = tails.len();
+            merged.cases = tails.len();
             replaced.insert(idxs[0], merged);
         }
     }

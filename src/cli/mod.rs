@@ -5,6 +5,7 @@
 mod canon;
 mod demo;
 mod diff;
+mod explain;
 mod findings;
 mod keygen;
 mod mud;
@@ -17,6 +18,7 @@ mod registry_escrow;
 mod render;
 mod schema_cmd;
 mod sign;
+mod snippet;
 mod validate;
 mod verify;
 mod watch;
@@ -72,7 +74,7 @@ pub enum Command {
     /// List and show the privacy profiles.
     #[command(subcommand)]
     Profiles(profiles::ProfilesCommand),
-    /// Explain one rule: citation, when it applies, what it requires, how to fix.
+    /// Explain a finding's code: a rule, shared check, conflict, schema keyword or reference code.
     Explain(profiles::ExplainArgs),
     /// Print the JSON Schema of manifests (for editors and other tools).
     Schema(schema_cmd::SchemaArgs),

@@ -2,7 +2,7 @@
 //! `blueprint explain RULE-ID`.
 
 use super::render::human_diagnostic;
-use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use super::{EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::profile::{Conflict, EffectiveFrom, Profile, ProfileLibrary, Rule, Selection};
 use blueprint::source::SourceMap;
 use clap::{Args, Subcommand, ValueEnum};
@@ -112,7 +112,10 @@ pub enum ProfilesCommand {
 /// Arguments of `explain`.
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// Rule id, e.g. gdpr.security-in-transit.
+    /// Any code as findings print it (profile/gdpr.dpia, check/EQ-SUPPORT,
+    /// conflict/legal-basis, schema/required, ref/dangling, todo/…) or a
+    /// bare rule or shared-check id (gdpr.dpia, EQ-SECRETS).
+    #[arg(value_name = "CODE")]
     pub rule: String,
     /// Output format.
     #[arg(long, value_enum, default_value_t = ListFormat::Human)]
@@ -207,55 +210,10 @@ pub fn explain(args: &ExplainArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
-    if let Some(c) = lib.conflicts().iter().find(|c| c.id == args.rule) {
-        let text = match args.format {
-            ListFormat::Json => json_text(&json!({
-                "id": c.id,
-                "title": c.title,
-                "citation": c.citation,
-                "profiles": c.profiles,
-                "for_each": c.for_each,
-                "when": c.when,
-                "explanation": c.explanation,
-            })),
-            ListFormat::Human => conflict_text(c),
-        };
-        return finish(&text);
-    }
-    let Some((p, r)) = lib.find_rule(&args.rule) else {
-        let all: Vec<String> = lib
-            .profiles()
-            .flat_map(|p| p.rules.iter().map(|r| r.id.clone()))
-            .collect();
-        let near: Vec<&String> = all
-            .iter()
-            .filter(|id| id.starts_with(args.rule.split('.').next().unwrap_or("")))
-            .take(8)
-            .collect();
-        output::error(&format!("no rule `{}`", args.rule));
-        if !near.is_empty() {
-            output::stderr_line(&format!(
-                "help: rules with that prefix: {}",
-                near.iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
-        }
-        return EXIT_FINDINGS;
-    };
-    let text = match args.format {
-        ListFormat::Json => {
-            let mut v = rule_json(r);
-            v["profile"] = json!(p.id);
-            json_text(&v)
-        }
-        ListFormat::Human => explain_text(p, r),
-    };
-    finish(&text)
+    super::explain::explain(&lib, &args.rule, args.format)
 }
 
-fn finish(text: &str) -> u8 {
+pub(super) fn finish(text: &str) -> u8 {
     match output::stdout(text.as_bytes()) {
         Ok(()) => EXIT_OK,
         Err(e) => {
@@ -265,7 +223,7 @@ fn finish(text: &str) -> u8 {
     }
 }
 
-fn explain_text(p: &Profile, r: &Rule) -> String {
+pub(super) fn explain_text(p: &Profile, r: &Rule) -> String {
     let bullets = |v: &Value| {
         blueprint::profile::words::describe(v)
             .into_iter()
@@ -311,7 +269,7 @@ fn explain_text(p: &Profile, r: &Rule) -> String {
     s
 }
 
-fn conflict_text(c: &Conflict) -> String {
+pub(super) fn conflict_text(c: &Conflict) -> String {
     let mut s = format!(
         "{} (info, conflict between regimes)\n  {}\n\n",
         c.id, c.title
@@ -374,7 +332,7 @@ fn profile_json(p: &Profile, with_rules: bool) -> Value {
     v
 }
 
-fn rule_json(r: &Rule) -> Value {
+pub(super) fn rule_json(r: &Rule) -> Value {
     json!({
         "id": r.id,
         "severity": r.severity.as_str(),
@@ -398,7 +356,7 @@ fn compact(v: &Value) -> String {
     }
 }
 
-fn json_text(v: &Value) -> String {
+pub(super) fn json_text(v: &Value) -> String {
     let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
     s.push('\n');
     s

@@ -1,7 +1,7 @@
 //! Renderers for validation reports: human (caret diagnostics), JSON
 //! (`schemas/report.v1.schema.json`), SARIF 2.1.0 and JUnit XML.
 
-use super::findings;
+use super::{findings, snippet};
 use blueprint::diag::{Counts, Diagnostic, Label, Severity};
 use blueprint::source::{FileId, SourceMap};
 use blueprint::validate::FileReport;
@@ -60,8 +60,18 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
         .collect();
     if let Some(r) = &d.rule
         && let Some(until) = &r.not_in_force_until
+        && !notes.iter().any(|n| n.starts_with("not yet in force"))
     {
         notes.push(format!("note: not yet in force (applies from {until})"));
+    }
+    let json = d
+        .primary()
+        .is_some_and(|l| map.get(l.file).name().ends_with(".json"));
+    // The snippet goes first: it is the fix.
+    for (i, f) in d.fixes.iter().enumerate() {
+        if let Some(n) = snippet::help(f, json) {
+            notes.insert(i, n);
+        }
     }
     let diag = cs::Diagnostic::new(cs_severity(d.severity))
         .with_code(d.code.clone())
@@ -152,16 +162,33 @@ pub fn summary(r: &FileReport, shown: &[findings::Shown], min: Severity) -> Stri
             .filter(|x| x.diag.severity == sev)
             .map(|x| {
                 let code = x.diag.code.strip_prefix("profile/").unwrap_or(&x.diag.code);
-                match (x.rules, x.places) {
-                    (1, 1) => code.to_string(),
-                    (n, 1) => format!("{code} ({n} rules)"),
-                    (1, p) => format!("{code} ({p} places)"),
-                    (n, p) => format!("{code} ({n} rules, {p} places)"),
+                let mut what = Vec::new();
+                for (n, word) in [(x.rules, "rules"), (x.cases, "cases"), (x.places, "places")] {
+                    if n > 1 {
+                        what.push(format!("{n} {word}"));
+                    }
+                }
+                if what.is_empty() {
+                    code.to_string()
+                } else {
+                    format!("{code} ({})", what.join(", "))
                 }
             })
             .collect();
-        if !names.is_empty() {
-            s.push_str(&format!("  {word}: {}\n", names.join(", ")));
+        // One rule with several different findings: named once, with its count.
+        let mut listed: Vec<(String, usize)> = Vec::new();
+        for n in names {
+            match listed.iter_mut().find(|(x, _)| *x == n) {
+                Some((_, c)) => *c += 1,
+                None => listed.push((n, 1)),
+            }
+        }
+        if !listed.is_empty() {
+            let words: Vec<String> = listed
+                .into_iter()
+                .map(|(n, c)| if c == 1 { n } else { format!("{n} ×{c}") })
+                .collect();
+            s.push_str(&format!("  {word}: {}\n", words.join(", ")));
         }
     }
     if !r.profiles.is_empty() {
@@ -209,7 +236,7 @@ fn location(map: &SourceMap, l: &Label) -> Value {
 
 fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
     let primary = d.primary().map(|l| location(map, l));
-    json!({
+    let mut v = json!({
         "code": d.code,
         "severity": d.severity.as_str(),
         "message": d.message,
@@ -223,7 +250,11 @@ fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
         }).collect::<Vec<_>>(),
         "notes": d.notes,
         "rule": d.rule,
-    })
+    });
+    if !d.fixes.is_empty() {
+        v["fixes"] = json!(d.fixes);
+    }
+    v
 }
 
 /// Marks every diagnostic that human output merges with others: `shown_as`

@@ -1,4 +1,4 @@
-//! `blueprint watch --state FILE --log-key PUB CHECKPOINT [--consistency PROOF]`:
+//! `blueprint registry watch --state FILE --log-key PUB CHECKPOINT [--consistency PROOF]`:
 //! a witness of the registry's log (docs/log.md).
 //!
 //! Exit 0: the checkpoint was accepted (first use, unchanged, or advanced

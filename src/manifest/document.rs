@@ -114,6 +114,11 @@ impl SpanIndex {
     pub fn locate(&self, pointer: &str) -> Span {
         let mut p = pointer;
         loop {
+            if p.is_empty() && !pointer.is_empty() {
+                // Not even the top-level table exists: the file's first key,
+                // never the whole file.
+                return self.first_top_level_key().unwrap_or(0..0);
+            }
             if let Some(n) = self.map.get(p) {
                 return n.value.clone();
             }

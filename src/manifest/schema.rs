@@ -72,7 +72,114 @@ impl SchemaChecker {
         for e in self.validator.iter_errors(&doc.value) {
             self.convert(doc, &e, &mut out);
         }
+        self.explain_table_traps(doc, &mut out);
         out
+    }
+
+    /// The TOML table trap: a key meant for an enclosing table (most often
+    /// the top level) written after a `[table]` header lands in that table.
+    /// The unknown-key finding then says where the key belongs and how to
+    /// move it, and the enclosing table's "missing required key" for the
+    /// same key is dropped: one cause, one finding.
+    fn explain_table_traps(&self, doc: &Document, out: &mut Vec<Diagnostic>) {
+        let mut moved: Vec<(String, String)> = Vec::new();
+        for d in out.iter_mut() {
+            if d.code != "schema/additionalProperties" {
+                continue;
+            }
+            let Some(ptr) = d.pointer.clone() else {
+                continue;
+            };
+            let Some((table, key)) = ptr.rsplit_once('/') else {
+                continue;
+            };
+            let key = unescape_token(key).into_owned();
+            // Nearest enclosing table (up to the top level) that has `key`.
+            let mut up = table;
+            let home = loop {
+                let Some((parent, _)) = up.rsplit_once('/') else {
+                    break None;
+                };
+                up = parent;
+                let declares = self
+                    .schema_for(up)
+                    .and_then(|s| s.get("properties"))
+                    .is_some_and(|p| p.get(&key).is_some());
+                let present = doc.value.pointer(up).is_some_and(|v| v.get(&key).is_some());
+                if declares && !present {
+                    break Some(up.to_string());
+                }
+            };
+            let Some(home) = home else { continue };
+            let header = toml_header(table);
+            let place = if home.is_empty() {
+                "a top-level key".to_string()
+            } else {
+                format!("a key of `{}`", toml_header(&home))
+            };
+            d.message = format!("`{key}` is {place}, but here it is inside `{header}`");
+            d.notes
+                .retain(|n| !n.starts_with("help: allowed keys here"));
+            if doc.format == crate::manifest::document::Format::Toml {
+                let value = doc.value.pointer(&ptr);
+                let own_header = match value {
+                    Some(Value::Object(_)) => format!(", or write it as its own `[{key}]` table"),
+                    Some(Value::Array(a)) if a.iter().all(Value::is_object) && !a.is_empty() => {
+                        format!(", or write each entry under its own `[[{key}]]` header")
+                    }
+                    _ => String::new(),
+                };
+                let fix = if home.is_empty() {
+                    format!("move `{key}` above the first table header{own_header}")
+                } else {
+                    format!("move `{key}` under the `{}` header", toml_header(&home))
+                };
+                d.notes.insert(
+                    0,
+                    format!(
+                        "note: TOML puts every key written after the `{header}` header into that table, up to the next header"
+                    ),
+                );
+                d.notes.insert(1, format!("help: {fix}"));
+            } else {
+                d.notes
+                    .insert(0, format!("help: move `{key}` out of this object"));
+            }
+            moved.push((home, key));
+        }
+        out.retain(|d| {
+            d.code != "schema/required"
+                || !moved.iter().any(|(home, key)| {
+                    d.pointer.as_deref() == Some(home.as_str())
+                        && d.message == format!("missing required key `{key}`")
+                })
+        });
+    }
+
+    /// The schema node that describes the manifest value at `pointer`
+    /// (following `properties`, `items` and local `$ref`s).
+    fn schema_for(&self, pointer: &str) -> Option<&Value> {
+        let mut node = self.deref(&self.schema)?;
+        for seg in pointer.split('/').skip(1) {
+            let seg = unescape_token(seg);
+            let next = node
+                .get("properties")
+                .and_then(|p| p.get(seg.as_ref()))
+                .or_else(|| seg.parse::<usize>().ok().and_then(|_| node.get("items")))
+                .or_else(|| node.get("additionalProperties").filter(|a| a.is_object()))?;
+            node = self.deref(next)?;
+        }
+        Some(node)
+    }
+
+    fn deref<'a>(&'a self, mut node: &'a Value) -> Option<&'a Value> {
+        for _ in 0..16 {
+            match node.get("$ref").and_then(Value::as_str) {
+                Some(r) => node = self.schema.pointer(r.strip_prefix('#')?)?,
+                None => return Some(node),
+            }
+        }
+        None
     }
 
     fn convert(&self, doc: &Document, e: &ValidationError<'_>, out: &mut Vec<Diagnostic>) {
@@ -96,7 +203,10 @@ impl SchemaChecker {
                     if let Some(s) = closest(key, &known) {
                         d = d.with_note(format!("help: did you mean `{s}`?"));
                     } else if !known.is_empty() {
-                        d = d.with_note(format!("help: allowed keys here: {}", list(&known, 12)));
+                        d = d.with_note(format!(
+                            "help: allowed keys here: {}",
+                            list(&known, MAX_LISTED)
+                        ));
                     }
                     out.push(d);
                 }
@@ -138,7 +248,7 @@ impl SchemaChecker {
                         d = d.with_note(format!(
                             "alternative {}: {} at `{}`",
                             i + 1,
-                            first,
+                            bounded(first),
                             first.instance_path().as_str()
                         ));
                     }
@@ -190,7 +300,7 @@ impl SchemaChecker {
                     .unwrap_or_default();
                 format!(
                     "{inst} is not one of the allowed values ({})",
-                    list(&opts, 8)
+                    list(&opts, MAX_LISTED)
                 )
             }
             ValidationErrorKind::Constant { expected_value } => {
@@ -199,7 +309,7 @@ impl SchemaChecker {
             ValidationErrorKind::AnyOf { .. } | ValidationErrorKind::OneOfNotValid { .. } => {
                 format!("{inst} matches none of the allowed shapes")
             }
-            _ => e.to_string(),
+            _ => bounded(e),
         }
     }
 
@@ -225,6 +335,26 @@ impl SchemaChecker {
             .and_then(Value::as_object)
             .map(|m| m.keys().map(|k| unescape_token(k).into_owned()).collect())
             .unwrap_or_default()
+    }
+}
+
+/// `/data_items/0` → `[[data_items]]`, `/security/credentials` →
+/// `[security.credentials]`.
+fn toml_header(pointer: &str) -> String {
+    let segs: Vec<String> = pointer
+        .split('/')
+        .skip(1)
+        .map(|s| unescape_token(s).into_owned())
+        .collect();
+    let names: Vec<&str> = segs
+        .iter()
+        .filter(|s| s.parse::<usize>().is_err())
+        .map(String::as_str)
+        .collect();
+    if segs.last().is_some_and(|s| s.parse::<usize>().is_ok()) {
+        format!("[[{}]]", names.join("."))
+    } else {
+        format!("[{}]", names.join("."))
     }
 }
 
@@ -282,6 +412,11 @@ fn json_type(v: &Value) -> String {
 }
 
 fn short(v: &Value) -> String {
+    match v {
+        Value::Object(_) => return "the table".into(),
+        Value::Array(a) if a.len() > 6 => return format!("the list of {} values", a.len()),
+        _ => {}
+    }
     let s = v.to_string();
     if s.chars().count() > 60 {
         format!("{}…", s.chars().take(57).collect::<String>())
@@ -290,12 +425,32 @@ fn short(v: &Value) -> String {
     }
 }
 
+/// Most values listed in one message; longer lists say how to see them all.
+const MAX_LISTED: usize = 60;
+
+/// Every item, or the first `max` and where to read the rest.
 fn list(items: &[String], max: usize) -> String {
-    let mut v: Vec<&str> = items.iter().map(String::as_str).take(max).collect();
+    let v: Vec<&str> = items.iter().map(String::as_str).take(max).collect();
+    let mut s = v.join(", ");
     if items.len() > max {
-        v.push("…");
+        s.push_str(&format!(
+            ", and {} more (all of them: `blueprint schema`)",
+            items.len() - max
+        ));
     }
-    v.join(", ")
+    s
+}
+
+/// A jsonschema error's text without a quoted table or long list: the
+/// value is named by its kind instead (a message never quotes a manifest).
+fn bounded(e: &ValidationError<'_>) -> String {
+    let text = e.to_string();
+    let inst = e.instance();
+    let whole = inst.to_string();
+    if whole.chars().count() <= 60 {
+        return text;
+    }
+    text.replace(&whole, &short(inst))
 }
 
 /// The candidate nearest to `word` by edit distance, when close enough to
@@ -308,6 +463,21 @@ pub(crate) fn closest(word: &str, candidates: &[String]) -> Option<String> {
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.clone())
+}
+
+/// Up to `n` candidates nearest to `word` by edit distance, nearest first,
+/// within the same typo bound as [`closest`] (at least one edit allowed per
+/// three characters, and never fewer than 3).
+pub fn nearest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
+    let limit = (word.chars().count() / 3).max(3);
+    let mut scored: Vec<(usize, &String)> = candidates
+        .iter()
+        .map(|c| (levenshtein(word, c), c))
+        .filter(|(d, _)| *d <= limit)
+        .collect();
+    scored.sort();
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
 /// Edit distance counting an adjacent transposition as one edit (optimal

@@ -193,6 +193,7 @@ fn diagnostic(c: &Conflict, pointer: String, src: &ManifestSource) -> Diagnostic
             group: None,
             not_in_force_until: None,
         }),
+        fixes: Vec::new(),
     }
 }
 

@@ -6,7 +6,7 @@
 
 use super::compile::{self, CompiledProfile, SHARED_URI};
 use super::model::{Profile, Rule};
-use super::{ProfileLibrary, Selection, native};
+use super::{ProfileLibrary, Selection, absent, native};
 use crate::derived::{self, fmt_date};
 use crate::diag::{Diagnostic, Label, RuleRef, Severity};
 use crate::source::{FileId, Span};
@@ -45,6 +45,8 @@ struct Failure {
     pointer: String,
     message: String,
     notes: Vec<String>,
+    /// Keys to add, when the failure is about something absent.
+    fixes: Vec<crate::diag::Fix>,
     /// The shared check (catalog §6.1 `EQ-*`) whose condition failed, when
     /// the failure came from one: findings of several rules that share it
     /// are one finding to the reader.
@@ -345,6 +347,7 @@ fn run_rule(
                 pointer,
                 message,
                 notes: Vec::new(),
+                fixes: Vec::new(),
                 group: None,
             });
         }
@@ -370,16 +373,248 @@ fn collect(
 ) {
     for e in v.iter_errors(doc) {
         let ptrs = map_error(&e, doc, elem, r);
-        let message = describe_error(lib, cr, &e).unwrap_or_else(|| r.title.clone());
-        let notes = alternatives(lib, cr, &e, doc, elem, r);
+        let fixes = absent_fixes(lib, cr, &e, elem);
+        let (message, notes) = match fixes.as_deref() {
+            // Only absent fields: say which, never the requirement's wording
+            // for a present-but-wrong value.
+            Some(fs) if !fs.is_empty() => {
+                // The requirement's own words, when they state a duty rather
+                // than describe a wrong value ("… is sold or shared").
+                let duty = describe_error(lib, cr, &e)
+                    .filter(|d| {
+                        [" must ", " should ", " needs "]
+                            .iter()
+                            .any(|w| d.contains(w))
+                    })
+                    .map(|d| format!("note: {d}"));
+                (absent_message(fs, r), duty.into_iter().collect())
+            }
+            _ => {
+                let notes = alternatives(lib, cr, &e, doc, elem, r);
+                // A field absent in every alternative is the problem to name
+                // ("disagrees" would be wrong: there is nothing to disagree).
+                let message = match absent_in_every_alternative(lib, cr, &e, elem) {
+                    Some(fs) => absent_message(&fs, r),
+                    None => describe_error(lib, cr, &e).unwrap_or_else(|| problem(&e, &ptrs, r)),
+                };
+                (message, notes)
+            }
+        };
+        // Differing alternatives (`sell = true` with `sale_or_share = true`,
+        // or both false) have no one value to paste.
+        let fixes = fixes.unwrap_or_default();
         let group = shared_check_of(&e);
         for p in ptrs {
             out.push(Failure {
                 pointer: p,
                 message: message.clone(),
                 notes: notes.clone(),
+                fixes: fixes.clone(),
                 group: group.clone(),
             });
+        }
+    }
+}
+
+/// "`security.credentials.unique_per_device` is absent; rb.x requires it".
+fn absent_message(fixes: &[crate::diag::Fix], r: &Rule) -> String {
+    let mut fields: Vec<String> = Vec::new();
+    for f in fixes {
+        let d = format!("`{}`", absent::dotted(&absent::field_pointer(f)));
+        if !fields.contains(&d) {
+            fields.push(d);
+        }
+    }
+    if fields.len() == 1 {
+        format!("{} is absent; {} requires it", fields[0], r.id)
+    } else {
+        format!(
+            "{} are absent; {} requires them",
+            fields.join(" and "),
+            r.id
+        )
+    }
+}
+
+/// When `e` fails only because fields are absent: the fixes (`Some(vec![])`
+/// when alternatives would need different values). `None` when something
+/// present is wrong.
+fn absent_fixes(
+    lib: &ProfileLibrary,
+    cr: &compile::CompiledRule,
+    e: &ValidationError,
+    elem: Option<&str>,
+) -> Option<Vec<crate::diag::Fix>> {
+    match e.kind() {
+        ValidationErrorKind::Required { property } => {
+            let property = property.as_str()?;
+            let segs = super::sugar::pointer_segments(e.instance_path().as_str());
+            let at = match segs.first().map(String::as_str) {
+                Some("item") => join_pointer(elem?, &segs[1..]),
+                Some("manifest") => join_pointer("", &segs[1..]),
+                _ => return None,
+            };
+            let base = e.evaluation_path().as_str().strip_suffix("/required")?;
+            let found = absent::node_at(
+                &lib.shared_doc,
+                &cr.require_schema,
+                &format!("{base}/properties/{}", escape(property)),
+            );
+            let (root, schema) = match found {
+                Some((root, s)) => (root, Some(s)),
+                None => (&cr.require_schema, None),
+            };
+            Some(vec![absent::fix(
+                &lib.shared_doc,
+                root,
+                schema,
+                &at,
+                property,
+            )])
+        }
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            let mut per_alt: Vec<Vec<crate::diag::Fix>> = Vec::new();
+            for alt in context {
+                let mut fs = Vec::new();
+                for x in alt {
+                    fs.extend(absent_fixes(lib, cr, x, elem)?);
+                }
+                if fs.is_empty() {
+                    return None;
+                }
+                per_alt.push(fs);
+            }
+            let first = per_alt.first()?.clone();
+            if per_alt.iter().all(|f| *f == first) {
+                Some(first)
+            } else {
+                // Name the absent fields (from every alternative), no snippet.
+                let mut names: Vec<crate::diag::Fix> = Vec::new();
+                for f in per_alt.into_iter().flatten() {
+                    if !names
+                        .iter()
+                        .any(|n| absent::field_pointer(n) == absent::field_pointer(&f))
+                    {
+                        names.push(f);
+                    }
+                }
+                Some(names.into_iter().map(unvalued).collect())
+            }
+        }
+        _ => None,
+    }
+}
+
+/// For an `anyOf` failure: the fields absent in every alternative (with
+/// no value to paste), when there are any.
+fn absent_in_every_alternative(
+    lib: &ProfileLibrary,
+    cr: &compile::CompiledRule,
+    e: &ValidationError,
+    elem: Option<&str>,
+) -> Option<Vec<crate::diag::Fix>> {
+    let ctx = match e.kind() {
+        ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            context
+        }
+        _ => return None,
+    };
+    let mut common: Option<Vec<crate::diag::Fix>> = None;
+    for alt in ctx {
+        let here: Vec<crate::diag::Fix> = alt
+            .iter()
+            .filter_map(|x| absent_fixes(lib, cr, x, elem))
+            .flatten()
+            .map(unvalued)
+            .collect();
+        common = Some(match common {
+            None => here,
+            Some(prev) => prev.into_iter().filter(|f| here.contains(f)).collect(),
+        });
+    }
+    common.filter(|c| !c.is_empty())
+}
+
+/// The same fields with no value to give them (a `null` leaf): named in the
+/// message, no snippet.
+fn unvalued(f: crate::diag::Fix) -> crate::diag::Fix {
+    let full = absent::field_pointer(&f);
+    let rel = full[f.at.len()..].to_string();
+    let mut add = Value::Null;
+    for seg in super::sugar::pointer_segments(&rel).into_iter().rev() {
+        let mut o = Map::new();
+        o.insert(seg, add);
+        add = Value::Object(o);
+    }
+    crate::diag::Fix { at: f.at, add }
+}
+
+fn join_pointer(base: &str, rest: &[String]) -> String {
+    let mut s = base.to_string();
+    for x in rest {
+        s.push('/');
+        s.push_str(&escape(x));
+    }
+    s
+}
+
+/// A headline for a failed requirement that has no `description`: what is
+/// wrong where, and which rule wants what.
+fn problem(e: &ValidationError, ptrs: &[String], r: &Rule) -> String {
+    let at = ptrs
+        .first()
+        .map(|p| absent::dotted(p))
+        .filter(|p| !p.is_empty())
+        .map(|p| format!("`{p}`"))
+        .unwrap_or_else(|| "the manifest".into());
+    let inst = short_json(e.instance());
+    match e.kind() {
+        ValidationErrorKind::Constant { expected_value } => {
+            format!("{at} is {inst}; {} requires {expected_value}", r.id)
+        }
+        ValidationErrorKind::Enum { options } => {
+            format!("{at} is {inst}; {} requires one of {options}", r.id)
+        }
+        ValidationErrorKind::Contains => {
+            format!("{at} has no entry that {} accepts", r.id)
+        }
+        ValidationErrorKind::Not { .. } => {
+            format!("{at} is {inst}, which {} excludes", r.id)
+        }
+        ValidationErrorKind::MinItems { limit } => {
+            format!(
+                "{at} has fewer than {limit} entries; {} requires more",
+                r.id
+            )
+        }
+        ValidationErrorKind::MaxItems { limit } => {
+            format!(
+                "{at} has more than {limit} entries; {} allows no more",
+                r.id
+            )
+        }
+        ValidationErrorKind::Minimum { limit } => {
+            format!("{at} is {inst}; {} requires at least {limit}", r.id)
+        }
+        ValidationErrorKind::Maximum { limit } => {
+            format!("{at} is {inst}; {} allows at most {limit}", r.id)
+        }
+        _ => format!("{at} does not meet {} ({})", r.id, r.title),
+    }
+}
+
+/// A value for a message: short, never a whole table.
+fn short_json(v: &Value) -> String {
+    match v {
+        Value::Object(_) => "a table".into(),
+        Value::Array(a) if a.len() > 4 => format!("a list of {}", a.len()),
+        _ => {
+            let s = v.to_string();
+            if s.chars().count() > 60 {
+                format!("{}…", s.chars().take(57).collect::<String>())
+            } else {
+                s
+            }
         }
     }
 }
@@ -411,22 +646,51 @@ fn alternatives(
         }
         _ => return Vec::new(),
     };
-    let mut notes = Vec::new();
-    for (i, alt) in ctx.iter().enumerate() {
-        let parts: Vec<String> = alt
-            .iter()
-            .map(|x| {
-                let msg = describe_error(lib, cr, x).unwrap_or_else(|| x.to_string());
-                let at = map_error(x, doc, elem, r)
-                    .into_iter()
-                    .next()
-                    .unwrap_or_default();
-                format!("{msg} (at {})", if at.is_empty() { "/" } else { &at })
-            })
-            .collect();
-        notes.push(format!("alternative {}: {}", i + 1, parts.join("; ")));
+    let mut alts: Vec<String> = Vec::new();
+    for alt in ctx {
+        let mut parts: Vec<String> = Vec::new();
+        for x in alt {
+            let ptrs = map_error(x, doc, elem, r);
+            let part = match absent_fixes(lib, cr, x, elem).as_deref() {
+                Some(fs) if !fs.is_empty() => {
+                    let names: Vec<String> = fs
+                        .iter()
+                        .map(|f| format!("`{}`", absent::dotted(&absent::field_pointer(f))))
+                        .collect();
+                    let verb = if names.len() == 1 { "is" } else { "are" };
+                    format!("{} {verb} absent", names.join(" and "))
+                }
+                _ => {
+                    // A description inherited from the failed `anyOf` itself
+                    // says nothing about this alternative.
+                    let msg = describe_error(lib, cr, x)
+                        .filter(|d| Some(d) != describe_error(lib, cr, e).as_ref())
+                        .unwrap_or_else(|| problem(x, &ptrs, r));
+                    let at = ptrs.first().map(|p| absent::dotted(p)).unwrap_or_default();
+                    if at.is_empty() || msg.contains(&format!("`{at}`")) {
+                        msg
+                    } else {
+                        format!("{msg} (at `{at}`)")
+                    }
+                }
+            };
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        let text = parts.join("; ");
+        // Alternatives that fail the same way are one.
+        if !alts.contains(&text) {
+            alts.push(text);
+        }
     }
-    notes
+    if alts.len() == 1 {
+        return vec![format!("needs: {}", alts[0])];
+    }
+    alts.iter()
+        .enumerate()
+        .map(|(i, a)| format!("alternative {}: {a}", i + 1))
+        .collect()
 }
 
 /// The nearest `description` on the evaluation path, following `$ref` into
@@ -635,5 +899,6 @@ fn diagnostic(
             group: f.group.clone(),
             not_in_force_until: not_in_force,
         }),
+        fixes: f.fixes,
     }
 }

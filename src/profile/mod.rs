@@ -8,6 +8,7 @@
 //! evaluate ─▶ derive view ─▶ scope ─▶ lazy compile ─▶ rules ─▶ Diagnostics
 //! ```
 
+mod absent;
 mod compile;
 mod conflict;
 pub mod doc;

@@ -210,7 +210,11 @@ fn effective_from_gates_to_warning_not_yet_in_force() {
     let e = run(&lib, &mut map, &base(), date!(2099 - 01 - 01));
     let p = of(&e, "test.pending");
     assert_eq!(p[0].severity, Severity::Warning);
-    assert_eq!(p[0].message, "A pending duty");
+    // No description: the headline states the problem, not the rule's title.
+    assert_eq!(
+        p[0].message,
+        "`security.update.supported` is true; test.pending requires false"
+    );
     assert!(
         p[0].rule
             .as_ref()
@@ -246,14 +250,14 @@ fn shared_check_any_of_alternatives_and_point_at() {
         a[0].notes
             .iter()
             .any(|n| n
-                .starts_with("alternative 1: the DPO must be nobody (at /vendor/contacts/dpo)")),
+                .starts_with("alternative 1: the DPO must be nobody (at `vendor.contacts.dpo`)")),
         "{:#?}",
         a[0].notes
     );
     assert!(
-        a[0].notes.iter().any(|n| n.starts_with(
-            "alternative 2: the representative must be nobody (at /vendor/eu_representative)"
-        )),
+        a[0].notes
+            .iter()
+            .any(|n| n.starts_with("alternative 2: `vendor.eu_representative` is absent")),
         "{:#?}",
         a[0].notes
     );

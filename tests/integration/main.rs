@@ -6,6 +6,7 @@ mod diff;
 mod engine;
 mod escrow;
 mod log;
+mod findings;
 mod profile_cases;
 mod profile_doc;
 mod registry;
