@@ -108,14 +108,8 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let (k, p) = key.write_pair(&dir.join("demo")).map_err(fail)?;
         let env_path = dir.join("smart-meter.dsse.json");
-        if env_path.exists() {
-            return Err(fail(format!(
-                "{} exists; not overwriting it",
-                env_path.display()
-            )));
-        }
-        std::fs::write(&env_path, envelope.to_json())
-            .map_err(|e| fail(format!("cannot write {}: {e}", env_path.display())))?;
+        output::write_file(&env_path, &envelope.to_json(), output::Replace::default())
+            .map_err(fail)?;
         say(&format!(
             "wrote {}, {} and {}\ntry: blueprint verify {} --pubkey {}",
             k.display(),
