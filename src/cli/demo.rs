@@ -24,8 +24,8 @@ const EXAMPLE: &str = include_str!("../../examples/smart-meter.toml");
 pub struct DemoArgs {
     /// Also write the key pair (`DIR/demo.key`, `DIR/demo.pub`) and the
     /// envelope (`DIR/smart-meter.dsse.json`) here, to try `verify` and `diff` on.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
+    pub output: Option<PathBuf>,
 
     /// Evaluation date of date-gated rules (default: today, UTC).
     #[arg(long, value_name = "DATE", value_parser = super::validate::parse_date)]
@@ -103,7 +103,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
         verified.deposit.digest
     ))?;
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let (k, p) = key.write_pair(&dir.join("demo")).map_err(fail)?;
@@ -120,7 +120,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
         ))?;
     } else {
         say(
-            "(the key was ephemeral; run `blueprint demo --out DIR` to keep the key and the envelope)",
+            "(the key was ephemeral; run `blueprint demo -o DIR` to keep the key and the envelope)",
         )?;
     }
     Ok(())

@@ -115,7 +115,23 @@ fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
     };
     output::write_output(a.output.as_deref(), text.as_bytes(), replace)
         .map_err(anyhow::Error::msg)?;
+    if let Some(p) = &a.output {
+        output::stderr_line(&format!(
+            "wrote {} ({})",
+            p.display(),
+            verdict_text(&report)
+        ));
+    }
     Ok(exit_code(&report))
+}
+
+fn verdict_text(r: &Report) -> &'static str {
+    match r.verdict {
+        Verdict::Matches => "matches",
+        Verdict::MinorOnly => "minor deviations only",
+        Verdict::ForfeitWorthy => "forfeit-worthy deviations",
+        Verdict::InsufficientEvidence => "insufficient evidence",
+    }
 }
 
 fn exit_code(r: &Report) -> u8 {
