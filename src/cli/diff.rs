@@ -18,8 +18,11 @@ use std::path::{Path, PathBuf};
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
+    /// Grouped by class, forfeit-worthy first.
     Human,
+    /// The report (schemas/deviations.v1.schema.json).
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
     /// JUnit XML: one test case per deviation class, plus one for the evidence.
     Junit,

@@ -577,3 +577,31 @@ fn completions_and_man_page_cover_every_subcommand() {
         }
     }
 }
+
+/// The help of the commands that sign, check and write files: a change to
+/// their options shows up here and has to be accepted on purpose.
+#[test]
+fn help_of_the_signing_and_writing_commands() {
+    for cmd in [
+        "sign",
+        "verify",
+        "diff",
+        "observe pcap",
+        "observe sbom",
+        "mud",
+        "keygen",
+        "completions",
+        "man",
+    ] {
+        let o = blueprint()
+            .args(cmd.split(' '))
+            .arg("--help")
+            .env("COLUMNS", "100")
+            // Not a terminal anywhere: the width is the fixed maximum.
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(code(&o), 0, "{cmd}");
+        insta::assert_snapshot!(format!("help_{}", cmd.replace(' ', "_")), text(&o.stdout));
+    }
+}
