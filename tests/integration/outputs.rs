@@ -598,7 +598,7 @@ fn help_of_the_signing_and_writing_commands() {
             .arg("--help")
             .env("COLUMNS", "100")
             // Not a terminal anywhere: the width is the fixed maximum.
-            .stdin(std::process::Stdio::null())
+            .write_stdin("")
             .output()
             .unwrap();
         assert_eq!(code(&o), 0, "{cmd}");
