@@ -114,6 +114,10 @@ pub fn write_file(path: &Path, bytes: &[u8], replace: Replace<'_>) -> Result<(),
         )
     })?;
     let result = (|| {
+        // A replaced file keeps its permissions (a 0600 report stays 0600).
+        if let Ok(meta) = &existing {
+            file.set_permissions(meta.permissions())?;
+        }
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
@@ -213,5 +217,84 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
         format!("1 {one}")
     } else {
         format!("{n} {many}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    const PEM: &str =
+        "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIA==\n-----END PRIVATE KEY-----\n";
+
+    fn entries(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn writes_new_files_and_replaces_only_with_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("out.json");
+        write_file(&p, b"one", Replace::default()).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        let e = write_file(&p, b"two", Replace::default()).unwrap_err();
+        assert!(e.contains("--force"), "{e}");
+        assert_eq!(std::fs::read(&p).unwrap(), b"one");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        let force = Replace {
+            force: true,
+            key: None,
+        };
+        write_file(&p, b"two", force).unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        assert_eq!(entries(dir.path()), ["out.json"]);
+    }
+
+    #[test]
+    fn a_private_key_is_never_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let force = |key| Replace { force: true, key };
+        // By contents.
+        let pem = dir.path().join("lab.pem");
+        std::fs::write(&pem, PEM).unwrap();
+        let e = write_file(&pem, b"x", force(None)).unwrap_err();
+        assert!(e.contains("private key"), "{e}");
+        // By path, also through a symbolic link, whatever the contents.
+        let key = dir.path().join("k");
+        std::fs::write(&key, b"not yet a key").unwrap();
+        let link = dir.path().join("link");
+        std::os::unix::fs::symlink(&key, &link).unwrap();
+        for target in [&key, &link] {
+            let e = write_file(target, b"x", force(Some(&key))).unwrap_err();
+            assert!(e.contains("--key"), "{e}");
+        }
+        assert_eq!(std::fs::read(&key).unwrap(), b"not yet a key");
+        assert_eq!(std::fs::read_to_string(&pem).unwrap(), PEM);
+        assert_eq!(entries(dir.path()), ["k", "lab.pem", "link"]);
+    }
+
+    #[test]
+    fn a_directory_or_a_missing_directory_is_an_error_with_the_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = write_file(dir.path(), b"x", Replace::default()).unwrap_err();
+        assert!(e.contains("directory"), "{e}");
+        let p = dir.path().join("no/such/dir/out.json");
+        let e = write_file(&p, b"x", Replace::default()).unwrap_err();
+        assert!(e.contains("out.json"), "{e}");
+    }
+
+    #[test]
+    fn plurals() {
+        assert_eq!(plural(0, "error", "errors"), "0 errors");
+        assert_eq!(plural(1, "error", "errors"), "1 error");
+        assert_eq!(plural(11, "warning", "warnings"), "11 warnings");
     }
 }
