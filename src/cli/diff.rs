@@ -30,6 +30,9 @@ pub enum Format {
 
 /// Arguments of `diff`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Exit status: 0 no deviation, or minor ones only; 1 a forfeit-worthy deviation, or with --pubkey a blueprint that is not a verified envelope; 2 insufficient evidence (missing, truncated or unparsable evidence: never \"matches\"), or an operational error."
+)]
 pub struct DiffArgs {
     /// The reference blueprint (manifest JSON/TOML, or a signed DSSE envelope with --pubkey).
     pub blueprint: PathBuf,

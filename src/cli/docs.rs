@@ -66,12 +66,19 @@ fn render_sub(page: &mut Vec<u8>, parents: &[&str], sub: &clap::Command) -> std:
     let full = path.join(" ");
     let man = clap_mangen::Man::new(sub.clone().bin_name(full.clone()));
     let mut section = Vec::new();
-    // The subcommand's synopsis, description and options as a section of
+    // The subcommand's synopsis, description, options and notes (its exit
+    // status) as a section of
     // the main page (roff `.SH` headers of its own page become `.SS`).
     man.render_synopsis_section(&mut section)?;
     man.render_description_section(&mut section)?;
     if sub.get_arguments().any(|a| !a.is_hide_set()) {
         man.render_options_section(&mut section)?;
+    }
+    if sub.get_after_long_help().is_some() || sub.get_after_help().is_some() {
+        let mut extra = Vec::new();
+        man.render_extra_section(&mut extra)?;
+        let extra = String::from_utf8_lossy(&extra).replacen(".SH EXTRA", ".SH NOTES", 1);
+        section.extend_from_slice(extra.as_bytes());
     }
     page.extend_from_slice(format!(".SH \"{}\"\n", full.to_uppercase()).as_bytes());
     let text = String::from_utf8_lossy(&section).replace(".SH ", ".SS ");

@@ -16,6 +16,9 @@ use std::path::PathBuf;
 
 /// Arguments of `mud`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Exit status: 0 written; 1 refused (error-level findings as of today, without --allow-errors); 2 unreadable manifest, bad arguments, existing output without --force."
+)]
 pub struct MudArgs {
     /// The blueprint manifest (JSON or TOML).
     pub blueprint: PathBuf,

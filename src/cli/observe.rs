@@ -16,6 +16,9 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, clap::Subcommand)]
 pub enum ObserveCommand {
     /// Read a pcap or pcapng capture (streaming) and write the device's flows, names and DNS.
+    #[command(
+        after_long_help = "Exit status: 0 written (or listed); 2 insufficient evidence (no packet of --device in the capture: see --list-hosts), unreadable or hostile capture, bad arguments, existing output without --force."
+    )]
     Pcap {
         /// The capture file.
         file: PathBuf,

@@ -23,6 +23,9 @@ use std::path::{Path, PathBuf};
 
 /// Arguments of `sign`.
 #[derive(Debug, Args)]
+#[command(
+    after_long_help = "Exit status: 0 signed and written; 1 refused (error-level findings as of today); 2 bad arguments, unreadable input or key, existing output without --force."
+)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["manifest", "append"])))]
 pub struct SignArgs {
     /// Manifest to validate (as of today) and sign (TOML or JSON).

@@ -38,6 +38,9 @@ pub enum VerifyFormat {
 
 /// Arguments of `verify`.
 #[derive(Debug, Args)]
+#[command(
+    after_long_help = "Exit status: 0 verified; 1 not verified, or with --revalidate error-level findings as of today; 2 the verification could not be carried out (unreadable file, bad key, bad arguments)."
+)]
 pub struct VerifyArgs {
     /// DSSE envelope written by `blueprint sign`.
     #[arg(value_name = "ENVELOPE")]
