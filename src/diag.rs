@@ -183,4 +183,13 @@ impl Counts {
         }
         c
     }
+
+    /// The count of one severity.
+    pub fn get(&self, s: Severity) -> usize {
+        match s {
+            Severity::Error => self.error,
+            Severity::Warning => self.warning,
+            Severity::Info => self.info,
+        }
+    }
 }

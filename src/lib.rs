@@ -9,6 +9,7 @@ pub mod attest;
 pub mod derived;
 pub mod device;
 pub mod diag;
+pub mod escrow;
 pub mod manifest;
 pub mod profile;
 pub mod source;

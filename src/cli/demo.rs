@@ -30,6 +30,9 @@ pub struct DemoArgs {
     /// Evaluation date of date-gated rules (default: today, UTC).
     #[arg(long, value_name = "DATE", value_parser = super::validate::parse_date)]
     pub as_of: Option<time::Date>,
+
+    #[command(flatten)]
+    pub view: super::validate::HumanView,
 }
 
 pub fn run(args: &DemoArgs, color: ColorChoice) -> u8 {
@@ -71,8 +74,11 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
     let info = RunInfo {
         as_of: &as_of.to_string(),
         color: output::use_color(color),
+        min_severity: args.view.min_severity(),
+        quiet: args.view.quiet,
     };
-    output::stdout(&render::human(&map, std::slice::from_ref(&report), &info))
+    args.view
+        .write(&render::human(&map, std::slice::from_ref(&report), &info))
         .map_err(|_| EXIT_OPERATIONAL)?;
     let Some(validated) = validated else {
         output::error("the bundled example has error-level findings; nothing was signed");

@@ -6,6 +6,7 @@ mod canon;
 mod demo;
 mod diff;
 mod docs;
+mod findings;
 mod keygen;
 mod mud;
 mod observe;

@@ -220,6 +220,38 @@ pub fn plural(n: u64, one: &str, many: &str) -> String {
     }
 }
 
+/// Pipes `bytes` through `$PAGER` (default `less -R`); when the pager
+/// cannot start, writes them to standard output instead.
+pub fn paged(bytes: &[u8]) -> io::Result<()> {
+    let pager = std::env::var("PAGER")
+        .ok()
+        .filter(|p| !p.trim().is_empty())
+        .unwrap_or_else(|| "less -R".to_string());
+    let mut words = pager.split_whitespace();
+    let Some(program) = words.next() else {
+        return stdout(bytes);
+    };
+    let child = std::process::Command::new(program)
+        .args(words)
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            stderr_line(&format!(
+                "warning: cannot start pager `{pager}` ({e}); printing instead"
+            ));
+            return stdout(bytes);
+        }
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        // The reader may quit early; that is not an error.
+        ignore_broken_pipe(stdin.write_all(bytes))?;
+    }
+    child.wait()?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Renderers for validation reports: human (caret diagnostics), JSON
 //! (`schemas/report.v1.schema.json`), SARIF 2.1.0 and JUnit XML.
 
+use super::findings;
 use blueprint::diag::{Counts, Diagnostic, Label, Severity};
 use blueprint::source::{FileId, SourceMap};
 use blueprint::validate::FileReport;
@@ -26,6 +27,10 @@ pub enum ReportFormat {
 pub struct RunInfo<'a> {
     pub as_of: &'a str,
     pub color: bool,
+    /// Human output: the least severe finding shown.
+    pub min_severity: Severity,
+    /// Human output: summaries only.
+    pub quiet: bool,
 }
 
 fn cs_severity(s: Severity) -> cs::Severity {
@@ -88,133 +93,87 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
     buf.into_inner()
 }
 
-/// Findings of several rules that failed the same shared check (catalog
-/// §6.1) at the same place read as one finding with every rule's label and
-/// citation. JSON and SARIF keep one result per rule, marked with the group.
-pub fn group_shared_checks(diags: &[Diagnostic]) -> Vec<Diagnostic> {
-    let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());
-    let mut index: BTreeMap<(String, String, String), usize> = BTreeMap::new();
-    let mut members: Vec<Vec<&Diagnostic>> = Vec::new();
-    for d in diags {
-        let key = match (&d.rule, &d.pointer) {
-            (Some(rr), Some(ptr)) => rr
-                .group
-                .as_ref()
-                .map(|g| (g.clone(), ptr.clone(), d.message.clone())),
-            _ => None,
-        };
-        match key.as_ref().and_then(|k| index.get(k).copied()) {
-            Some(i) => members[i].push(d),
-            None => {
-                if let Some(k) = key {
-                    index.insert(k, out.len());
-                }
-                out.push(d.clone());
-                members.push(vec![d]);
-            }
-        }
-    }
-    for (merged, group) in out.iter_mut().zip(&members) {
-        if group.len() < 2 {
-            continue;
-        }
-        let first = group[0];
-        let rr = first
-            .rule
-            .as_ref()
-            .expect("grouped findings come from rules");
-        let rules: Vec<&str> = group
-            .iter()
-            .filter_map(|d| d.rule.as_ref().map(|r| r.rule.as_str()))
-            .collect();
-        merged.code = format!("check/{}", rr.group.clone().unwrap_or_default());
-        merged.severity = group
-            .iter()
-            .map(|d| d.severity)
-            .max()
-            .unwrap_or(first.severity);
-        merged.message = format!(
-            "{} ({} rules: {})",
-            first.message,
-            rules.len(),
-            rules.join(", ")
-        );
-        merged.labels = first
-            .labels
-            .iter()
-            .filter(|l| l.primary)
-            .map(|l| Label {
-                message: String::new(),
-                ..l.clone()
-            })
-            .collect();
-        merged.labels.extend(
-            group
-                .iter()
-                .flat_map(|d| d.labels.iter().filter(|l| !l.primary).cloned()),
-        );
-        merged.notes = vec![format!("help: {}", rr.hint)];
-        for d in group {
-            if let Some(r) = &d.rule {
-                merged.notes.push(format!(
-                    "citation: {} ({}): {}",
-                    r.rule, r.profile, r.citation
-                ));
-            }
-        }
-    }
-    out
-}
-
-/// Human output: every diagnostic (shared-check groups merged), then a
-/// summary line per file.
+/// Human output: the findings at or above `info.min_severity` (repeats
+/// merged, see [`findings`]), then a summary per file. With `info.quiet`
+/// only the summaries.
 pub fn human(map: &SourceMap, reports: &[FileReport], info: &RunInfo<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     for r in reports {
-        for d in &group_shared_checks(&r.diagnostics) {
-            out.extend(human_diagnostic(map, d, info.color));
+        let shown = findings::group(&r.diagnostics, r.document.as_ref().map(|d| &d.value));
+        if !info.quiet {
+            for s in shown
+                .iter()
+                .filter(|s| s.diag.severity >= info.min_severity)
+            {
+                out.extend(human_diagnostic(map, &s.diag, info.color));
+            }
         }
-        out.extend(summary_line(r).into_bytes());
-        out.push(b'\n');
+        out.extend(summary(r, &shown, info.min_severity).into_bytes());
     }
     out
 }
 
-/// `camera.toml: 2 errors, 1 warning, 0 infos (eu-gdpr: 1 error; …)`.
-pub fn summary_line(r: &FileReport) -> String {
+/// The summary of one file, counting findings as shown:
+///
+/// ```text
+/// camera.toml: FAILED: 4 errors, 2 warnings, 23 infos (infos not shown; -v shows them)
+///   errors: check/EQ-SUPPORT (5 rules), gdpr.dpia, …
+///   warnings: gdpr.by-design (2 places)
+///   profiles: eu-gdpr, …
+/// ```
+pub fn summary(r: &FileReport, shown: &[findings::Shown], min: Severity) -> String {
     let verdict = if r.passed() { "ok" } else { "FAILED" };
-    let mut per: BTreeMap<String, Counts> = BTreeMap::new();
-    for d in &r.diagnostics {
-        let key = match &d.rule {
-            Some(rule) => rule.profile.clone(),
-            None => d.code.split('/').next().unwrap_or("other").to_string(),
-        };
-        let c = per.entry(key).or_default();
-        match d.severity {
-            Severity::Error => c.error += 1,
-            Severity::Warning => c.warning += 1,
-            Severity::Info => c.info += 1,
+    let c = Counts::of(shown.iter().map(|s| &s.diag));
+    let hidden: Vec<&str> = [Severity::Warning, Severity::Info]
+        .into_iter()
+        .filter(|s| *s < min && c.get(*s) > 0)
+        .map(|s| match s {
+            Severity::Warning => "warnings",
+            _ => "infos",
+        })
+        .collect();
+    let hidden = if hidden.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} not shown; {} shows them)",
+            hidden.join(" and "),
+            if min == Severity::Error {
+                "--min-severity warning|info"
+            } else {
+                "-v"
+            }
+        )
+    };
+    let mut s = format!("{}: {verdict}: {}{hidden}\n", r.name, counts_words(&c));
+    for (sev, word) in [(Severity::Error, "errors"), (Severity::Warning, "warnings")] {
+        let names: Vec<String> = shown
+            .iter()
+            .filter(|x| x.diag.severity == sev)
+            .map(|x| {
+                let code = x.diag.code.strip_prefix("profile/").unwrap_or(&x.diag.code);
+                match (x.rules, x.places) {
+                    (1, 1) => code.to_string(),
+                    (n, 1) => format!("{code} ({n} rules)"),
+                    (1, p) => format!("{code} ({p} places)"),
+                    (n, p) => format!("{code} ({n} rules, {p} places)"),
+                }
+            })
+            .collect();
+        if !names.is_empty() {
+            s.push_str(&format!("  {word}: {}\n", names.join(", ")));
         }
     }
-    let groups: Vec<String> = per
-        .iter()
-        .map(|(k, c)| format!("{k}: {}", counts_words(c)))
-        .collect();
-    let profiles = if r.profiles.is_empty() {
-        String::new()
-    } else {
-        format!("; profiles: {}", r.profiles.join(", "))
-    };
-    let detail = if groups.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", groups.join("; "))
-    };
-    format!(
-        "{}: {verdict}: {}{detail}{profiles}",
-        r.name,
-        counts_words(&r.counts)
-    )
+    if !r.profiles.is_empty() {
+        s.push_str(&format!("  profiles: {}\n", r.profiles.join(", ")));
+    }
+    if shown.len() < r.diagnostics.len() {
+        s.push_str(&format!(
+            "  (counted as shown: repeats are merged; {} findings in all with --format json)\n",
+            r.diagnostics.len()
+        ));
+    }
+    s
 }
 
 fn counts_words(c: &Counts) -> String {
@@ -267,6 +226,29 @@ fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
     })
 }
 
+/// Marks every diagnostic that human output merges with others: `shown_as`
+/// names the shown finding (its code and message) and how many results it
+/// stands for, so a tool can group them the same way.
+fn with_groups(r: &FileReport, mut items: Vec<Value>) -> Vec<Value> {
+    let shown = findings::group(&r.diagnostics, r.document.as_ref().map(|d| &d.value));
+    for (n, s) in shown.iter().enumerate() {
+        if s.members.len() < 2 {
+            continue;
+        }
+        for &i in &s.members {
+            if let Some(v) = items.get_mut(i) {
+                v["shown_as"] = json!({
+                    "index": n,
+                    "code": s.diag.code,
+                    "message": s.diag.message,
+                    "size": s.members.len(),
+                });
+            }
+        }
+    }
+    items
+}
+
 /// JSON report (`schemas/report.v1.schema.json`).
 pub fn json_report(map: &SourceMap, reports: &[FileReport], info: &RunInfo<'_>) -> Value {
     let mut total = Counts::default();
@@ -282,7 +264,7 @@ pub fn json_report(map: &SourceMap, reports: &[FileReport], info: &RunInfo<'_>) 
                 "passed": r.passed(),
                 "profiles": r.profiles,
                 "counts": r.counts,
-                "diagnostics": r.diagnostics.iter().map(|d| diagnostic_json(map, d)).collect::<Vec<_>>(),
+                "diagnostics": with_groups(r, r.diagnostics.iter().map(|d| diagnostic_json(map, d)).collect()),
             })
         })
         .collect();
@@ -302,7 +284,18 @@ pub fn sarif(map: &SourceMap, reports: &[FileReport]) -> Value {
     let mut rules: BTreeMap<String, Value> = BTreeMap::new();
     let mut results = Vec::new();
     for r in reports {
-        for d in &r.diagnostics {
+        let mut shown_as: BTreeMap<usize, (usize, String)> = BTreeMap::new();
+        for (n, s) in findings::group(&r.diagnostics, r.document.as_ref().map(|d| &d.value))
+            .iter()
+            .enumerate()
+        {
+            if s.members.len() > 1 {
+                for &i in &s.members {
+                    shown_as.insert(i, (n, s.diag.code.clone()));
+                }
+            }
+        }
+        for (i, d) in r.diagnostics.iter().enumerate() {
             rules.entry(d.code.clone()).or_insert_with(|| {
                 let mut rule = json!({
                     "id": d.code,
@@ -339,6 +332,10 @@ pub fn sarif(map: &SourceMap, reports: &[FileReport]) -> Value {
             if let Some(rr) = &d.rule {
                 result["properties"] =
                     json!({"citation": rr.citation, "profile": rr.profile, "group": rr.group});
+            }
+            if let Some((n, code)) = shown_as.get(&i) {
+                // Results that human output shows as one finding.
+                result["properties"]["shownAs"] = json!({"index": n, "code": code});
             }
             results.push(result);
         }

@@ -2,6 +2,7 @@
 
 use super::render::{self, ReportFormat, RunInfo};
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use blueprint::diag::Severity;
 use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
@@ -32,6 +33,61 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
     pub format: ReportFormat,
+
+    #[command(flatten)]
+    pub view: HumanView,
+}
+
+/// What human output shows. Machine formats (json, sarif, junit) always
+/// carry every finding and ignore these flags.
+#[derive(Debug, Clone, Args)]
+pub struct HumanView {
+    /// Print only the summary of each file.
+    #[arg(short, long, conflicts_with_all = ["verbose", "min_severity"])]
+    pub quiet: bool,
+
+    /// Also show info-level findings (same as `--min-severity info`).
+    #[arg(short, long, conflicts_with = "min_severity")]
+    pub verbose: bool,
+
+    /// Least severe finding shown in human output (default: warning).
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub min_severity: Option<MinSeverity>,
+
+    /// Page human output through `$PAGER` (default `less -R`).
+    #[arg(long)]
+    pub pager: bool,
+}
+
+/// `--min-severity` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum MinSeverity {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warning,
+    /// Everything, notices included.
+    Info,
+}
+
+impl HumanView {
+    /// The least severe finding to show.
+    pub fn min_severity(&self) -> Severity {
+        match (self.verbose, self.min_severity) {
+            (true, _) | (_, Some(MinSeverity::Info)) => Severity::Info,
+            (_, Some(MinSeverity::Error)) => Severity::Error,
+            _ => Severity::Warning,
+        }
+    }
+
+    /// Writes human output, through the pager when asked for.
+    pub fn write(&self, bytes: &[u8]) -> std::io::Result<()> {
+        if self.pager {
+            output::paged(bytes)
+        } else {
+            output::stdout(bytes)
+        }
+    }
 }
 
 /// Parses `YYYY-MM-DD`.
@@ -89,6 +145,8 @@ pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
     let info = RunInfo {
         as_of: &as_of_text,
         color: output::use_color(color),
+        min_severity: args.view.min_severity(),
+        quiet: args.view.quiet,
     };
     let rendered = match args.format {
         ReportFormat::Human => render::human(&map, &reports, &info),
@@ -96,7 +154,11 @@ pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
         ReportFormat::Sarif => pretty(&render::sarif(&map, &reports)),
         ReportFormat::Junit => render::junit(&map, &reports).into_bytes(),
     };
-    if let Err(e) = output::stdout(&rendered) {
+    let written = match args.format {
+        ReportFormat::Human => args.view.write(&rendered),
+        _ => output::stdout(&rendered),
+    };
+    if let Err(e) = written {
         output::error(&format!("cannot write output: {e}"));
         return EXIT_OPERATIONAL;
     }

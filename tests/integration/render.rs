@@ -298,10 +298,12 @@ fn rule_diagnostics_render_in_toml_and_json() {
                 ),
                 None => (format!("profile/{}", case.rule), vec![profile.clone()]),
             };
-            let args: Vec<&str> = profiles
+            // `-v`: scope notices are info-level, hidden by default.
+            let mut args: Vec<&str> = profiles
                 .iter()
                 .flat_map(|p| ["--profile", p.as_str()])
                 .collect();
+            args.push("-v");
             let stem = case.rule.replace('.', "_");
             let json_name = format!("{stem}.json");
             std::fs::write(
