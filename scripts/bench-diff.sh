@@ -33,7 +33,7 @@ for name, v in (('a.json', False), ('b.json', True)):
 PY
 ls -l "$WORK"/a.json "$WORK"/b.json | awk '{ printf "%s %.1f MB\n", $NF, $5 / 1e6 }'
 run() {
-    /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" diff "$@" --format json -o "$WORK/out.json" || true
+    /usr/bin/time -f "%e %M" -o "$WORK/time" "$BIN" diff "$@" --format json --force -o "$WORK/out.json" || true
     read -r secs kib < <(tail -n 1 "$WORK/time")
     echo "$secs $kib $(jq '.deviations | length' "$WORK/out.json")"
 }

@@ -40,8 +40,8 @@ pub struct DemoArgs {
     /// Also write the key pair (`DIR/demo.key`, `DIR/demo.pub`), the
     /// envelope (`DIR/smart-meter.dsse.json`) and the escrow registry
     /// (`DIR/registry`) here, to try `verify`, `diff` and `registry` on.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "DIR")]
+    pub output: Option<PathBuf>,
 
     /// Evaluation date of date-gated rules (default: today, UTC).
     #[arg(long, value_name = "DATE", value_parser = super::validate::parse_date)]
@@ -127,19 +127,13 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
 
     escrow_story(args, &options, &validated, &key)?;
 
-    if let Some(dir) = &args.out {
+    if let Some(dir) = &args.output {
         std::fs::create_dir_all(dir)
             .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
         let (k, p) = key.write_pair(&dir.join("demo")).map_err(fail)?;
         let env_path = dir.join("smart-meter.dsse.json");
-        if env_path.exists() {
-            return Err(fail(format!(
-                "{} exists; not overwriting it",
-                env_path.display()
-            )));
-        }
-        std::fs::write(&env_path, envelope.to_json())
-            .map_err(|e| fail(format!("cannot write {}: {e}", env_path.display())))?;
+        output::write_file(&env_path, &envelope.to_json(), output::Replace::default())
+            .map_err(fail)?;
         say(&format!(
             "wrote {}, {}, {} and the registry {}\ntry: blueprint verify {} --pubkey {}\n     blueprint registry escrow {} voltaris-em5",
             k.display(),
@@ -152,7 +146,7 @@ fn demo(args: &DemoArgs, color: ColorChoice) -> Result<(), u8> {
         ))?;
     } else {
         say(
-            "(the key was ephemeral; run `blueprint demo --out DIR` to keep the key and the envelope)",
+            "(the key was ephemeral; run `blueprint demo -o DIR` to keep the key and the envelope)",
         )?;
     }
     Ok(())
@@ -169,7 +163,7 @@ const LOOSENED_RETENTION: &str =
 /// A fresh registry directory: `OUT/registry`, or a new one under the
 /// system's temporary directory that is removed afterwards.
 fn registry_dir(args: &DemoArgs) -> Result<(PathBuf, bool), u8> {
-    if let Some(out) = &args.out {
+    if let Some(out) = &args.output {
         return Ok((out.join("registry"), false));
     }
     let nanos = std::time::SystemTime::now()

@@ -2,8 +2,9 @@
 //! evidence (observation files, raw captures, CycloneDX SBOMs).
 //!
 //! Exit codes: 0 no deviation or minor only; 1 at least one forfeit-worthy
-//! deviation; 2 operational failure, including evidence too incomplete to
-//! conclude (reliability P9: never "matches" on missing evidence).
+//! deviation, or a blueprint that `--pubkey` requires to be signed is not a
+//! verified envelope; 2 operational failure, including evidence too
+//! incomplete to conclude (never "matches" on missing evidence).
 
 use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::device::diff::evidence::{EvidenceInput, diff_evidence};
@@ -17,13 +18,21 @@ use std::path::{Path, PathBuf};
 /// Output formats of `diff`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Format {
+    /// Grouped by class, forfeit-worthy first.
     Human,
+    /// The report (schemas/deviations.v1.schema.json).
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
+    /// JUnit XML: one test case per deviation class, plus one for the evidence.
+    Junit,
 }
 
 /// Arguments of `diff`.
 #[derive(Debug, clap::Args)]
+#[command(
+    after_long_help = "Exit status: 0 no deviation, or minor ones only; 1 a forfeit-worthy deviation, or with --pubkey a blueprint that is not a verified envelope; 2 insufficient evidence (missing, truncated or unparsable evidence: never \"matches\"), or an operational error."
+)]
 pub struct DiffArgs {
     /// The reference blueprint (manifest JSON/TOML, or a signed DSSE envelope with --pubkey).
     pub blueprint: PathBuf,
@@ -36,16 +45,32 @@ pub struct DiffArgs {
     /// The device in raw captures given as evidence (IP or MAC address).
     #[arg(long)]
     pub device: Option<String>,
-    /// Vendor public key (SPKI PEM) that must have signed an envelope given as blueprint; repeatable.
+    /// Vendor public key (SPKI PEM); repeatable. BLUEPRINT must then be an envelope signed by one of them.
     #[arg(long = "pubkey", value_name = "FILE")]
     pub pubkeys: Vec<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
-    /// Write the report here instead of stdout.
-    #[arg(short, long)]
+    /// Write the report here (atomically) instead of to standard output.
+    #[arg(short, long, value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Replace an existing output file (a private key file is never replaced).
+    #[arg(long)]
+    pub force: bool,
 }
+
+/// The blueprint `--pubkey` asked for is not a verified envelope: a failed
+/// verification (exit 1), not an operational error.
+#[derive(Debug)]
+struct NotVerified(String);
+
+impl std::fmt::Display for NotVerified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotVerified {}
 
 /// Runs `diff` and maps the verdict to the exit code.
 pub fn run(a: &DiffArgs) -> u8 {
@@ -53,16 +78,20 @@ pub fn run(a: &DiffArgs) -> u8 {
         Ok(code) => code,
         Err(e) => {
             output::error(&format!("{e:#}"));
-            EXIT_OPERATIONAL
+            if e.is::<NotVerified>() {
+                EXIT_FINDINGS
+            } else {
+                EXIT_OPERATIONAL
+            }
         }
     }
 }
 
 fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
-    let base = load_blueprint(&a.blueprint, &a.pubkeys)?;
+    let base = load_blueprint(&a.blueprint, &a.pubkeys, true)?;
     let base_name = a.blueprint.display().to_string();
     let report = if let Some(new) = &a.new {
-        let newer = load_blueprint(new, &a.pubkeys)?;
+        let newer = load_blueprint(new, &a.pubkeys, false)?;
         manifest::report(&base, &base_name, &newer, &new.display().to_string())
     } else {
         if a.evidence.is_empty() {
@@ -84,9 +113,31 @@ fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
         Format::Human => render::human(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
         Format::Sarif => serde_json::to_string_pretty(&render::sarif(&report))? + "\n",
+        Format::Junit => render::junit(&report),
     };
-    emit(a.output.as_deref(), &text)?;
+    let replace = output::Replace {
+        force: a.force,
+        key: None,
+    };
+    output::write_output(a.output.as_deref(), text.as_bytes(), replace)
+        .map_err(anyhow::Error::msg)?;
+    if let Some(p) = &a.output {
+        output::stderr_line(&format!(
+            "wrote {} ({})",
+            p.display(),
+            verdict_text(&report)
+        ));
+    }
     Ok(exit_code(&report))
+}
+
+fn verdict_text(r: &Report) -> &'static str {
+    match r.verdict {
+        Verdict::Matches => "matches",
+        Verdict::MinorOnly => "minor deviations only",
+        Verdict::ForfeitWorthy => "forfeit-worthy deviations",
+        Verdict::InsufficientEvidence => "insufficient evidence",
+    }
 }
 
 fn exit_code(r: &Report) -> u8 {
@@ -98,47 +149,63 @@ fn exit_code(r: &Report) -> u8 {
 }
 
 /// A manifest, or a signed deposit envelope. An envelope is verified
-/// against `--pubkey` first and only its verified payload is used; an
-/// envelope that does not verify stops the diff (exit 2: nothing was
-/// compared, so neither "matches" nor "deviates" can be said).
-fn load_blueprint(path: &Path, pubkeys: &[PathBuf]) -> anyhow::Result<Value> {
+/// against `--pubkey` first and only its verified payload is used. With
+/// `--pubkey`, the reference blueprint (`required`) must be a verified
+/// envelope: a plain manifest, an envelope this tool does not recognise or
+/// one that does not verify stops the diff with exit 1 — a key that is
+/// given must be checked, never skipped with a warning.
+fn load_blueprint(path: &Path, pubkeys: &[PathBuf], required: bool) -> anyhow::Result<Value> {
     use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
     use blueprint::attest::keys::PublicKey;
     use blueprint::attest::statement::verify_deposit;
+    let shown = path.display();
     let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(anyhow::Error::msg)?;
     let probe: Option<Value> = serde_json::from_slice(&bytes).ok();
-    let is_envelope = probe
-        .as_ref()
-        .is_some_and(|v| v.get("payloadType").is_some() && v.get("signatures").is_some());
-    if !is_envelope {
-        if !pubkeys.is_empty() {
-            output::stderr_line(&format!(
-                "warning: {} is a plain manifest, not a signed envelope: nothing to verify",
-                path.display()
-            ));
+    let envelope_like = probe.as_ref().is_some_and(looks_like_envelope);
+    if pubkeys.is_empty() {
+        if envelope_like {
+            anyhow::bail!(
+                "{shown} is a signed envelope: give the vendor's key with --pubkey to verify it"
+            );
         }
         return load_manifest(path);
     }
-    if pubkeys.is_empty() {
-        anyhow::bail!(
-            "{} is a signed envelope: give the vendor's key with --pubkey to verify it",
-            path.display()
-        );
+    if !envelope_like {
+        if required {
+            return Err(NotVerified(format!(
+                "{shown} is not a signed envelope, so --pubkey cannot verify it; diff stopped (sign it with `blueprint sign`, or drop --pubkey to diff an unsigned manifest)"
+            ))
+            .into());
+        }
+        return load_manifest(path);
     }
     let trusted = pubkeys
         .iter()
         .map(|p| PublicKey::load(p))
         .collect::<Result<Vec<_>, _>>()?;
-    let envelope = Envelope::from_json(&bytes)
-        .map_err(|e| anyhow::anyhow!("{}: not a valid envelope: {e}", path.display()))?;
+    let envelope = Envelope::from_json(&bytes).map_err(|e| {
+        NotVerified(format!(
+            "{shown}: not a DSSE envelope this tool can verify ({e}); diff stopped"
+        ))
+    })?;
     let one = std::num::NonZeroUsize::MIN;
     let verified = verify_deposit(&envelope, &trusted, one, None).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: envelope does not verify, diff stopped: {e}",
-            path.display()
-        )
+        NotVerified(format!(
+            "{shown}: envelope does not verify, diff stopped: {e}"
+        ))
     })?;
     Ok(verified.deposit.manifest)
+}
+
+/// A JSON object shaped like a DSSE envelope, leniently: any key that is
+/// `payloadType` up to case and surrounding space, or both `payload` and
+/// `signatures`. Such a file is never diffed as if it were a manifest.
+fn looks_like_envelope(v: &Value) -> bool {
+    let Some(o) = v.as_object() else {
+        return false;
+    };
+    let has = |name: &str| o.keys().any(|k| k.trim().eq_ignore_ascii_case(name));
+    has("payloadType") || (has("payload") && has("signatures"))
 }
 
 /// Loads one evidence file; any failure becomes "insufficient evidence".
@@ -189,15 +256,6 @@ fn read_evidence(
         EvidenceKind::Unknown => {
             Err("not a capture, an observation file or a CycloneDX SBOM".into())
         }
-    }
-}
-
-/// Writes `text` to `path`, or to standard output.
-pub(crate) fn emit(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
-    match path {
-        Some(p) => std::fs::write(p, text)
-            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", p.display())),
-        None => Ok(output::stdout(text.as_bytes())?),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `blueprint keygen --out PREFIX`: a new Ed25519 key pair as
+//! `blueprint keygen -o PREFIX`: a new Ed25519 key pair as
 //! `PREFIX.key` (PKCS#8 PEM, mode 0600) and `PREFIX.pub` (SPKI PEM).
 
 use super::{EXIT_OK, EXIT_OPERATIONAL, output};
@@ -10,8 +10,8 @@ use std::path::PathBuf;
 #[derive(Debug, Args)]
 pub struct KeygenArgs {
     /// Path prefix: writes PREFIX.key and PREFIX.pub; existing files are never overwritten.
-    #[arg(long, value_name = "PREFIX")]
-    pub out: PathBuf,
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "PREFIX")]
+    pub output: PathBuf,
 }
 
 pub fn run(args: &KeygenArgs) -> u8 {
@@ -22,7 +22,7 @@ pub fn run(args: &KeygenArgs) -> u8 {
             return EXIT_OPERATIONAL;
         }
     };
-    match key.write_pair(&args.out) {
+    match key.write_pair(&args.output) {
         Ok((private, public)) => {
             let _ = output::stdout(
                 format!(

@@ -1,10 +1,11 @@
-//! Command-line interface. Exit codes are a contract (DESIGN.md):
-//! 0 clean, 1 findings / deviations / verification failed, 2 usage or
-//! operational error.
+//! Command-line interface. Exit codes are a contract (README, "Exit codes"):
+//! 0 clean, 1 findings / deviations / verification failed / refused, 2 usage
+//! or operational error, including insufficient evidence.
 
 mod canon;
 mod demo;
 mod diff;
+mod docs;
 mod explain;
 mod findings;
 mod keygen;
@@ -30,7 +31,8 @@ use std::process::ExitCode;
 pub const EXIT_OK: u8 = 0;
 /// Exit code: error-level findings, deviations, or a failed verification.
 pub const EXIT_FINDINGS: u8 = 1;
-/// Exit code: bad arguments, unreadable input, or another operational failure.
+/// Exit code: bad arguments, unreadable input, insufficient evidence, or
+/// another operational failure.
 pub const EXIT_OPERATIONAL: u8 = 2;
 
 /// Checkable, signed and escrowed IoT device privacy blueprints.
@@ -101,6 +103,10 @@ pub enum Command {
     /// Run an escrow registry: deposits with bonds on an append-only, signed Merkle log.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Write the blueprint(1) man page (roff) covering every subcommand.
+    Man(docs::ManArgs),
 }
 
 /// Parses arguments, runs the command, returns its exit code.
@@ -130,9 +136,11 @@ pub fn main() -> ExitCode {
         Command::Verify(args) => verify::run(args, cli.color),
         Command::Diff(args) => diff::run(args),
         Command::Observe(cmd) => observe::run(cmd),
-        Command::Mud(args) => mud::run(args),
+        Command::Mud(args) => mud::run(args, cli.color),
         Command::Proof(cmd) => proof::run(cmd),
         Command::Registry(cmd) => registry::run(cmd, cli.color),
+        Command::Completions(args) => docs::completions(args),
+        Command::Man(args) => docs::man(args),
     };
     ExitCode::from(code)
 }

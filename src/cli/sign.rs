@@ -1,14 +1,17 @@
-//! `blueprint sign MANIFEST --key KEY [-o OUT]`: validate, then wrap the
-//! manifest in a signed DSSE envelope (in-toto Statement v1).
+//! `blueprint sign MANIFEST --key KEY [-o OUTPUT]`: validate as of today,
+//! then wrap the manifest in a signed DSSE envelope (in-toto Statement v1).
 //! `blueprint sign --append ENVELOPE --key LAB_KEY`: re-validate the enclosed
-//! manifest and add a co-signature.
+//! manifest as of today and add a co-signature.
+//!
+//! Signing always validates as of today: a what-if date is a question for
+//! `validate --as-of`, never something to sign.
 
 use super::canon::print_diagnostics;
-use super::validate::{parse_date, today};
+use super::validate::today;
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
-use blueprint::attest::canon;
+use blueprint::attest::canon::Digest;
 use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
-use blueprint::attest::keys::SigningKeyFile;
+use blueprint::attest::keys::{KeyId, SigningKeyFile};
 use blueprint::attest::statement::{self, PAYLOAD_TYPE};
 use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
@@ -16,18 +19,20 @@ use blueprint::source::SourceMap;
 use blueprint::validate::{ValidateOptions, validate_for_signing};
 use blueprint::validated::ValidatedManifest;
 use clap::Args;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Arguments of `sign`.
 #[derive(Debug, Args)]
+#[command(
+    after_long_help = "Exit status: 0 signed and written; 1 refused (error-level findings as of today); 2 bad arguments, unreadable input or key, existing output without --force."
+)]
 #[command(group(clap::ArgGroup::new("input").required(true).args(["manifest", "append"])))]
 pub struct SignArgs {
-    /// Manifest to validate and sign (TOML or JSON).
+    /// Manifest to validate (as of today) and sign (TOML or JSON).
     #[arg(value_name = "MANIFEST")]
     pub manifest: Option<PathBuf>,
 
-    /// Co-sign an existing envelope instead (its manifest is validated again).
+    /// Co-sign an existing envelope instead (its manifest is validated again, as of today).
     #[arg(long, value_name = "ENVELOPE", conflicts_with = "manifest")]
     pub append: Option<PathBuf>,
 
@@ -36,12 +41,12 @@ pub struct SignArgs {
     pub key: PathBuf,
 
     /// Write the envelope here (atomically) instead of to standard output.
-    #[arg(short = 'o', long = "out", value_name = "OUT")]
-    pub out: Option<PathBuf>,
+    #[arg(short = 'o', long = "output", alias = "out", value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
-    /// Evaluate date-gated rules as of this date (YYYY-MM-DD; default: today, UTC).
-    #[arg(long, value_name = "DATE", value_parser = parse_date)]
-    pub as_of: Option<time::Date>,
+    /// Replace an existing output file (a private key file is never replaced).
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(args: &SignArgs, color: ColorChoice) -> u8 {
@@ -52,13 +57,16 @@ pub fn run(args: &SignArgs, color: ColorChoice) -> u8 {
 }
 
 fn sign(args: &SignArgs, color: ColorChoice) -> Result<(), u8> {
+    // The key first: a missing or unreadable key should not cost a full
+    // validation, nor be reported after it.
+    let key = SigningKeyFile::load(&args.key).map_err(op_error)?;
     let options = ValidateOptions {
         schema_only: false,
-        as_of: args.as_of.unwrap_or_else(today),
+        as_of: today(),
         limits: Limits::default(),
         selection: Selection::Auto,
     };
-    let envelope = if let Some(env_path) = &args.append {
+    let (envelope, digest) = if let Some(env_path) = &args.append {
         let mut envelope = read_envelope(env_path)?;
         let payload = envelope.payload_bytes().map_err(op_error)?;
         if envelope.payload_type != PAYLOAD_TYPE {
@@ -69,28 +77,53 @@ fn sign(args: &SignArgs, color: ColorChoice) -> Result<(), u8> {
             )));
         }
         let deposit = statement::parse_deposit(&payload).map_err(op_error)?;
-        let canonical = canon::canonicalize(&deposit.manifest).map_err(op_error)?;
         // The co-signer checks the manifest itself, not the vendor's claim.
+        // Pretty-printed, so a finding quotes a line, not the whole manifest.
+        let text = serde_json::to_vec_pretty(&deposit.manifest).map_err(op_error)?;
         let name = format!("{}#manifest.json", env_path.display());
-        validated(&name, &canonical, &options, color)?;
-        let key = load_key(&args.key)?;
+        validated(&name, &text, &options, color)?;
         envelope.append_signature(&key).map_err(op_error)?;
-        envelope
+        (envelope, deposit.digest)
     } else if let Some(path) = &args.manifest {
         let bytes = output::read_limited(path, options.limits.max_bytes).map_err(op_error)?;
         let manifest = validated(&path.display().to_string(), &bytes, &options, color)?;
-        let key = load_key(&args.key)?;
-        statement::sign_manifest(&manifest, &key).map_err(|e| {
-            output::error(&format!("refusing to sign: {e}"));
+        let digest = Digest::of_value(manifest.value()).map_err(op_error)?;
+        let envelope = statement::sign_manifest(&manifest, &key).map_err(|e| {
+            output::error(&format!("refusing to sign {}: {e}", path.display()));
             EXIT_FINDINGS
-        })?
+        })?;
+        (envelope, digest)
     } else {
         return Err(op_error("give a MANIFEST to sign or --append ENVELOPE"));
     };
-    write_output(args.out.as_deref(), &envelope.to_json()).map_err(op_error)
+    let replace = output::Replace {
+        force: args.force,
+        key: Some(&args.key),
+    };
+    output::write_output(args.output.as_deref(), &envelope.to_json(), replace).map_err(op_error)?;
+    let line = written_line(args.output.as_deref(), &digest, key.id());
+    match args.output {
+        Some(_) => output::stdout(line.as_bytes()).map_err(op_error),
+        // The envelope is on standard output; the note goes beside it.
+        None => {
+            output::stderr_line(line.trim_end());
+            Ok(())
+        }
+    }
 }
 
-/// Runs the full validation; error-level findings refuse signing (exit 1).
+/// `wrote FILE (sha256:…, signed by KEYID)`: what was written, about which
+/// manifest, by whom.
+fn written_line(path: Option<&Path>, digest: &Digest, keyid: KeyId) -> String {
+    let place = match path {
+        Some(p) => p.display().to_string(),
+        None => "envelope to standard output".into(),
+    };
+    format!("wrote {place} ({digest}, signed by {keyid})\n")
+}
+
+/// Runs the full validation as of `options.as_of`; error-level findings
+/// refuse signing (exit 1) and are the only findings shown.
 fn validated(
     name: &str,
     bytes: &[u8],
@@ -100,18 +133,16 @@ fn validated(
     let mut map = SourceMap::new();
     let library = super::profiles::builtin_library(&mut map)?;
     let (report, validated) = validate_for_signing(&mut map, &library, name, bytes, options);
-    print_diagnostics(&map, &report.diagnostics, color);
     validated.ok_or_else(|| {
+        print_diagnostics(&map, &report.diagnostics, color);
+        let n = report.counts.error;
         output::error(&format!(
-            "refusing to sign {name}: {} error-level finding(s)",
-            report.counts.error
+            "refusing to sign {name}: {} as of {} (see `blueprint validate`)",
+            output::plural(n as u64, "error-level finding", "error-level findings"),
+            options.as_of
         ));
         EXIT_FINDINGS
     })
-}
-
-fn load_key(path: &Path) -> Result<SigningKeyFile, u8> {
-    SigningKeyFile::load(path).map_err(op_error)
 }
 
 fn op_error(e: impl std::fmt::Display) -> u8 {
@@ -123,25 +154,4 @@ fn op_error(e: impl std::fmt::Display) -> u8 {
 pub fn read_envelope(path: &Path) -> Result<Envelope, u8> {
     let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(op_error)?;
     Envelope::from_json(&bytes).map_err(|e| op_error(format!("{}: {e}", path.display())))
-}
-
-/// Standard output, or `path` replaced atomically (temporary file in the
-/// same directory, synced, renamed).
-fn write_output(path: Option<&Path>, bytes: &[u8]) -> Result<(), String> {
-    let Some(path) = path else {
-        return output::stdout(bytes).map_err(|e| format!("cannot write output: {e}"));
-    };
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
 }

@@ -60,7 +60,7 @@ fn sign(dir: &Path, manifest: &Path, key: &Path, out: &str) -> PathBuf {
         .arg(manifest)
         .arg("--key")
         .arg(key)
-        .args(["--as-of", "2026-11-26", "-o"])
+        .arg("-o")
         .arg(&out)
         .output()
         .unwrap();
@@ -318,12 +318,20 @@ fn sign_verify_round_trip_and_output_formats() {
         digest
     );
 
+    // Signing validates as of today: the date and its age vary by day.
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    assert_eq!(statement["predicate"]["validation"]["asOf"], today);
     let (code, out, _) = verify(&env, &[&public], &["--manifest", j.to_str().unwrap()]);
     assert_eq!(code, 0);
-    insta::assert_snapshot!("verify_human", out);
+    assert!(out.contains(&format!("validated {today}, today")), "{out}");
+    insta::with_settings!({filters => vec![(today.as_str(), "[TODAY]")]}, {
+        insta::assert_snapshot!("verify_human", out);
+    });
     let (code, out, _) = verify(&env, &[&public], &["--format", "json"]);
     assert_eq!(code, 0);
-    insta::assert_snapshot!("verify_json", out);
+    insta::with_settings!({filters => vec![(today.as_str(), "[TODAY]")]}, {
+        insta::assert_snapshot!("verify_json", out);
+    });
 }
 
 #[test]
@@ -335,7 +343,7 @@ fn co_signature_meets_a_two_of_two_threshold() {
     let env = sign(dir.path(), &m, &vendor, "env.json");
     let both = dir.path().join("both.json");
     let o = blueprint()
-        .args(["sign", "--as-of", "2026-11-26", "--append"])
+        .args(["sign", "--append"])
         .arg(&env)
         .arg("--key")
         .arg(&lab)

@@ -1,5 +1,5 @@
 //! Renderings of a deviation report that the binary writes out: a human
-//! summary grouped by class (forfeit-worthy first) and SARIF 2.1.0.
+//! summary grouped by class (forfeit-worthy first), SARIF 2.1.0 and JUnit XML.
 
 use super::{Class, Report, Verdict};
 use serde_json::{Value, json};
@@ -193,4 +193,95 @@ pub fn sarif(r: &Report) -> Value {
             "properties": {"verdict": r.verdict, "summary": r.summary}
         }]
     })
+}
+
+/// JUnit XML for CI dashboards: one test case per deviation class (so the
+/// names stay stable from run to run) plus one for the evidence. A class
+/// fails when a forfeit-worthy deviation of it was found; minor deviations
+/// are listed as output of a passing case. The evidence case fails when the
+/// evidence was too incomplete to conclude.
+pub fn junit(r: &Report) -> String {
+    let suite = &r.subject.source;
+    let mut cases = String::new();
+    let mut failures = 0usize;
+    for class in Class::ALL {
+        let found: Vec<&super::Deviation> =
+            r.deviations.iter().filter(|d| d.class == class).collect();
+        let _ = writeln!(
+            cases,
+            "    <testcase classname=\"{}\" name=\"{} {}\">",
+            xml(suite),
+            class.code(),
+            xml(class.title())
+        );
+        let lines: Vec<String> = found.iter().map(|d| deviation_line(d)).collect();
+        let forfeit = found.iter().filter(|d| d.forfeit_worthy).count();
+        if forfeit > 0 {
+            failures += 1;
+            let _ = writeln!(
+                cases,
+                "      <failure message=\"{forfeit} forfeit-worthy deviation{}\">{}</failure>",
+                if forfeit == 1 { "" } else { "s" },
+                xml(&lines.join("\n"))
+            );
+        } else if !lines.is_empty() {
+            let _ = writeln!(
+                cases,
+                "      <system-out>{}</system-out>",
+                xml(&lines.join("\n"))
+            );
+        }
+        cases.push_str("    </testcase>\n");
+    }
+    let _ = writeln!(
+        cases,
+        "    <testcase classname=\"{}\" name=\"evidence\">",
+        xml(suite)
+    );
+    if !r.insufficient_evidence.is_empty() {
+        failures += 1;
+        let gaps: Vec<String> = r
+            .insufficient_evidence
+            .iter()
+            .map(|g| format!("{}: {}", g.source, g.reason))
+            .collect();
+        let _ = writeln!(
+            cases,
+            "      <failure message=\"insufficient evidence\">{}</failure>",
+            xml(&gaps.join("\n"))
+        );
+    }
+    cases.push_str("    </testcase>\n");
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"blueprint diff\">\n  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        xml(suite),
+        Class::ALL.len() + 1
+    )
+}
+
+/// `P6 /network_endpoints/0/tls/enabled: <rationale>`.
+fn deviation_line(d: &super::Deviation) -> String {
+    let at = if d.path.is_empty() {
+        "(whole blueprint)"
+    } else {
+        d.path.as_str()
+    };
+    format!("{} {at}: {}", d.class.code(), d.rationale)
+}
+
+/// XML 1.0 text: markup characters escaped, other control characters dropped.
+fn xml(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' && c != '\r' => {}
+            c => o.push(c),
+        }
+    }
+    o
 }

@@ -188,38 +188,41 @@ struct State<'o> {
     dns_full: bool,
 }
 
-/// Reads a capture from `input` and observes the selected device.
-pub fn observe<R: Read + Send>(
+/// Receives the decoded records of a capture, in file order.
+trait Sink {
+    /// One packet record: link type, captured bytes, original length, time.
+    fn packet(&mut self, lt: Linktype, data: &[u8], origlen: u32, micros: i64);
+}
+
+/// What reading a whole capture tells besides its packets.
+struct CaptureRead {
+    source: Source,
+    link_types: Vec<String>,
+    /// Set when `allow_truncated` kept the records before a cut-off one.
+    truncated_at: Option<u64>,
+}
+
+/// Streams every record of a pcap or pcapng capture into `sink`, with the
+/// length checks and limits described at the top of this module.
+fn read_capture<R: Read + Send, S: Sink>(
     input: R,
     file: &str,
-    opts: &Options,
-) -> Result<Observation, PcapError> {
+    limits: &Limits,
+    allow_truncated: bool,
+    sink: &mut S,
+) -> Result<CaptureRead, PcapError> {
     let mut src = Hashing {
         inner: input,
         hash: Sha256::new(),
         bytes: 0,
     };
-    let limit = opts.limits.max_record;
+    let limit = limits.max_record;
     // pcapng EPB overhead is 32 bytes plus options; keep room for them.
     let capacity = limit + 64 * 1024;
-    let mut st = State {
-        opts,
-        flows: HashMap::new(),
-        names: HashMap::new(),
-        queries: HashMap::new(),
-        device_ips: BTreeSet::new(),
-        device_mac: None,
-        cov: Coverage::default(),
-        first: None,
-        last: None,
-        dns_full: false,
-    };
-    if let Device::Mac(m) = opts.device {
-        st.device_mac = Some(m);
-    }
-    if let Device::Ip(ip) = opts.device {
-        st.device_ips.insert(ip);
-    }
+    let mut link_types: Vec<String> = Vec::new();
+    let mut truncated_at = None;
+    // SPBs carry no timestamp; they get the latest one seen.
+    let mut last_time: Option<i64> = None;
     let kind;
     {
         let mut reader = match pcap_parser::create_reader(capacity, &mut src) {
@@ -248,7 +251,7 @@ pub fn observe<R: Read + Send>(
                                 });
                             }
                             check_linktype(h.network)?;
-                            st.cov.link_types.push(linktype_name(h.network));
+                            link_types.push(linktype_name(h.network));
                             legacy = Some((h.network, h.is_nanosecond_precision()));
                         }
                         PcapBlockOwned::Legacy(b) => {
@@ -261,7 +264,7 @@ pub fn observe<R: Read + Send>(
                             let micros = i64::from(b.ts_sec) * 1_000_000
                                 + if nanos { frac / 1000 } else { frac };
                             let data = b.data.get(..b.caplen as usize).unwrap_or(b.data);
-                            st.packet(lt, data, b.origlen, micros);
+                            deliver(sink, &mut last_time, lt, data, b.origlen, micros);
                             index += 1;
                         }
                         PcapBlockOwned::NG(block) => {
@@ -269,9 +272,9 @@ pub fn observe<R: Read + Send>(
                             match block {
                                 Block::SectionHeader(_) => ifaces.clear(),
                                 Block::InterfaceDescription(idb) => {
-                                    if ifaces.len() >= opts.limits.max_interfaces {
+                                    if ifaces.len() >= limits.max_interfaces {
                                         return Err(PcapError::TooManyInterfaces(
-                                            opts.limits.max_interfaces,
+                                            limits.max_interfaces,
                                         ));
                                     }
                                     if idb.snaplen as usize > limit {
@@ -282,8 +285,8 @@ pub fn observe<R: Read + Send>(
                                     }
                                     check_linktype(idb.linktype)?;
                                     let name = linktype_name(idb.linktype);
-                                    if !st.cov.link_types.contains(&name) {
-                                        st.cov.link_types.push(name);
+                                    if !link_types.contains(&name) {
+                                        link_types.push(name);
                                     }
                                     let res = idb.ts_resolution().unwrap_or(1_000_000).max(1);
                                     ifaces.push((idb.linktype, res, idb.ts_offset()));
@@ -303,7 +306,7 @@ pub fn observe<R: Read + Send>(
                                         secs.saturating_mul(1_000_000).saturating_add(sub as i64);
                                     let data =
                                         epb.data.get(..epb.caplen as usize).unwrap_or(epb.data);
-                                    st.packet(lt, data, epb.origlen, micros);
+                                    deliver(sink, &mut last_time, lt, data, epb.origlen, micros);
                                     index += 1;
                                 }
                                 Block::SimplePacket(spb) => {
@@ -314,9 +317,8 @@ pub fn observe<R: Read + Send>(
                                     }
                                     let data =
                                         spb.data.get(..spb.origlen as usize).unwrap_or(spb.data);
-                                    // SPBs carry no timestamp; keep the last one seen.
-                                    let t = st.last.unwrap_or(0);
-                                    st.packet(lt, data, spb.origlen, t);
+                                    let t = last_time.unwrap_or(0);
+                                    deliver(sink, &mut last_time, lt, data, spb.origlen, t);
                                     index += 1;
                                 }
                                 _ => {}
@@ -336,16 +338,13 @@ pub fn observe<R: Read + Send>(
                     return Err(PcapError::RecordTooLarge { offset, limit });
                 }
                 Err(ParserError::UnexpectedEof) => {
-                    if !opts.allow_truncated {
+                    if !allow_truncated {
                         return Err(PcapError::Truncated {
                             packets: index,
                             offset,
                         });
                     }
-                    st.cov.truncated = true;
-                    st.cov
-                        .partial
-                        .push(format!("the file ends inside a record at byte {offset}"));
+                    truncated_at = Some(offset);
                     break;
                 }
                 Err(ParserError::ReadError) => {
@@ -361,13 +360,70 @@ pub fn observe<R: Read + Send>(
         }
         kind = if is_ng { "pcapng" } else { "pcap" };
     }
-    let source = Source {
-        file: file.to_owned(),
-        kind: kind.to_owned(),
-        sha256: hex(&src.hash.finalize()),
-        bytes: src.bytes,
+    Ok(CaptureRead {
+        source: Source {
+            file: file.to_owned(),
+            kind: kind.to_owned(),
+            sha256: hex(&src.hash.finalize()),
+            bytes: src.bytes,
+        },
+        link_types,
+        truncated_at,
+    })
+}
+
+/// Hands one record to `sink`, keeping the latest time seen.
+fn deliver<S: Sink>(
+    sink: &mut S,
+    last: &mut Option<i64>,
+    lt: Linktype,
+    data: &[u8],
+    origlen: u32,
+    micros: i64,
+) {
+    *last = Some(last.map_or(micros, |l| l.max(micros)));
+    sink.packet(lt, data, origlen, micros);
+}
+
+impl Sink for State<'_> {
+    fn packet(&mut self, lt: Linktype, data: &[u8], origlen: u32, micros: i64) {
+        State::packet(self, lt, data, origlen, micros);
+    }
+}
+
+/// Reads a capture from `input` and observes the selected device.
+pub fn observe<R: Read + Send>(
+    input: R,
+    file: &str,
+    opts: &Options,
+) -> Result<Observation, PcapError> {
+    let mut st = State {
+        opts,
+        flows: HashMap::new(),
+        names: HashMap::new(),
+        queries: HashMap::new(),
+        device_ips: BTreeSet::new(),
+        device_mac: None,
+        cov: Coverage::default(),
+        first: None,
+        last: None,
+        dns_full: false,
     };
-    Ok(st.finish(source))
+    if let Device::Mac(m) = opts.device {
+        st.device_mac = Some(m);
+    }
+    if let Device::Ip(ip) = opts.device {
+        st.device_ips.insert(ip);
+    }
+    let read = read_capture(input, file, &opts.limits, opts.allow_truncated, &mut st)?;
+    st.cov.link_types = read.link_types;
+    if let Some(offset) = read.truncated_at {
+        st.cov.truncated = true;
+        st.cov
+            .partial
+            .push(format!("the file ends inside a record at byte {offset}"));
+    }
+    Ok(st.finish(read.source))
 }
 
 fn check_linktype(lt: Linktype) -> Result<(), PcapError> {
@@ -458,25 +514,7 @@ impl State<'_> {
         }
         self.first = Some(self.first.map_or(micros, |f| f.min(micros)));
         self.last = Some(self.last.map_or(micros, |l| l.max(micros)));
-        let sliced = match lt.0 {
-            1 => LaxSlicedPacket::from_ethernet(data).ok(),
-            12 | 14 | 101 | 228 | 229 => LaxSlicedPacket::from_ip(data).ok(),
-            0 | 108 => data.get(4..).and_then(|d| LaxSlicedPacket::from_ip(d).ok()),
-            113 => data.get(16..).map(|d| {
-                LaxSlicedPacket::from_ether_type(
-                    EtherType(u16::from_be_bytes([data[14], data[15]])),
-                    d,
-                )
-            }),
-            276 => data.get(20..).map(|d| {
-                LaxSlicedPacket::from_ether_type(
-                    EtherType(u16::from_be_bytes([data[0], data[1]])),
-                    d,
-                )
-            }),
-            _ => None,
-        };
-        let Some(p) = sliced else {
+        let Some(p) = slice(lt, data) else {
             self.cov.packets_undecoded += 1;
             return;
         };
@@ -820,6 +858,22 @@ impl State<'_> {
     }
 }
 
+/// Decodes a record of link type `lt` as far as it goes.
+fn slice(lt: Linktype, data: &[u8]) -> Option<LaxSlicedPacket<'_>> {
+    match lt.0 {
+        1 => LaxSlicedPacket::from_ethernet(data).ok(),
+        12 | 14 | 101 | 228 | 229 => LaxSlicedPacket::from_ip(data).ok(),
+        0 | 108 => data.get(4..).and_then(|d| LaxSlicedPacket::from_ip(d).ok()),
+        113 => data.get(16..).map(|d| {
+            LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([data[14], data[15]])), d)
+        }),
+        276 => data.get(20..).map(|d| {
+            LaxSlicedPacket::from_ether_type(EtherType(u16::from_be_bytes([data[0], data[1]])), d)
+        }),
+        _ => None,
+    }
+}
+
 fn is_broadcast(ip: &IpAddr) -> bool {
     matches!(ip, IpAddr::V4(a) if a.is_broadcast())
 }
@@ -871,6 +925,9 @@ fn classify(acc: &mut FlowAcc, transport: Transport, port: u16, p: &[u8], max_na
         _ => {}
     }
 }
+
+mod hosts;
+pub use hosts::{Host, HostList, MAX_HOST_IPS, MAX_HOSTS, list_hosts};
 
 #[cfg(test)]
 mod tests;

@@ -309,3 +309,80 @@ fn mutated_captures_never_panic() {
         }
     }
 }
+
+fn hosts(bytes: &[u8]) -> HostList {
+    list_hosts(bytes, "test.pcap", &Limits::default(), false).unwrap()
+}
+
+#[test]
+fn hosts_on_ethernet_are_macs_with_their_local_ips() {
+    let list = hosts(&legacy(1, 65535, &sample()));
+    assert_eq!(list.packets_total, 7);
+    assert!(!list.partial);
+    let dev = &list.hosts[0];
+    assert_eq!(dev.mac.as_deref(), Some("02:00:00:00:00:01"));
+    assert_eq!(dev.ips, vec![IpAddr::from(DEV)]);
+    // 6 packets in 4 conversations: DNS, TLS, HTTP, the bare UDP.
+    assert_eq!((dev.packets, dev.flows), (6, 4));
+    // The gateway carries the other side, with only its local address.
+    let gw = &list.hosts[1];
+    assert_eq!(gw.mac.as_deref(), Some("02:00:00:00:00:02"));
+    assert_eq!(gw.ips, vec![IpAddr::from([192, 168, 1, 1])]);
+    assert_eq!((gw.packets, gw.flows), (6, 4));
+    // pcapng lists the same hosts.
+    assert_eq!(hosts(&pcapng(&sample())).hosts, list.hosts);
+}
+
+#[test]
+fn hosts_without_a_link_layer_are_local_ips_only() {
+    let pkts: Vec<Vec<u8>> = sample().into_iter().map(|p| p[14..].to_vec()).collect();
+    let list = hosts(&legacy(101, 65535, &pkts));
+    let ips: Vec<String> = list
+        .hosts
+        .iter()
+        .map(|h| {
+            assert_eq!(h.mac, None);
+            h.ips[0].to_string()
+        })
+        .collect();
+    // Busiest first; the public servers are not devices.
+    assert_eq!(
+        ips,
+        [
+            "192.168.1.10",
+            "192.168.1.1",
+            "192.168.1.20",
+            "192.168.1.30"
+        ]
+    );
+    assert_eq!(list.hosts[0].packets, 6);
+}
+
+#[test]
+fn host_listing_is_bounded_and_refuses_what_observe_refuses() {
+    let many: Vec<Vec<u8>> = (0..5000u32)
+        .map(|i| {
+            let b = i.to_be_bytes();
+            udp(
+                [10, b[1], b[2], b[3]],
+                [10, 255, 255, 254],
+                1000,
+                2000,
+                b"x",
+            )
+        })
+        .collect();
+    let list = hosts(&legacy(
+        101,
+        65535,
+        &many.iter().map(|p| p[14..].to_vec()).collect::<Vec<_>>(),
+    ));
+    assert!(list.partial);
+    assert_eq!(list.hosts.len(), MAX_HOSTS);
+    let mut f = legacy(1, 65535, &sample()[..1]);
+    f[24 + 8..24 + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    assert!(matches!(
+        list_hosts(&f[..], "x", &Limits::default(), false),
+        Err(PcapError::RecordTooLarge { .. })
+    ));
+}
