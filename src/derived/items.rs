@@ -134,12 +134,46 @@ fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     let below = |n: i64| present && min_age < n;
     json!({
         "present": present,
+        "offered_to_children": offered_to_children(ctx),
         "min_age": if present { json!(min_age) } else { Value::Null },
         "max_age": max_age,
         "below": { "13": below(13), "14": below(14), "16": below(16), "18": below(18) },
         "gdpr_consent_age": gdpr_age,
         "below_gdpr_consent_age": below(i64::from(gdpr_age)),
     })
+}
+
+/// Is the service offered to children: declared for them, directed to them,
+/// or the vendor knows it collects from them? Only then do the rules on a
+/// child's own consent apply (GDPR Art. 8(1) "offer of information society
+/// services directly to a child"; 16 CFR §312.2 "directed to children",
+/// "actual knowledge"). An item that merely records a child, such as a baby
+/// monitor's camera used by a parent, is the parent's data to consent to.
+fn offered_to_children(ctx: &Ctx) -> bool {
+    strs(ctx.ptr("/device/intended_users")).contains(&"children")
+        || ctx
+            .ptr("/device/directed_to_children")
+            .and_then(Value::as_bool)
+            == Some(true)
+        || ctx
+            .ptr("/device/actual_knowledge_children")
+            .and_then(Value::as_bool)
+            == Some(true)
+}
+
+/// Is the item kept (GDPR Art. 32(1)(a) protects data "stored"): a retention
+/// above zero days or open-ended, or a declared storage region. An item only
+/// relayed in real time (retention 0, no storage region) is protected in
+/// transit only. Without a declared period, `lifecycle.store = false` says it
+/// is not kept.
+fn storage_facts(it: &Value) -> (bool, bool) {
+    let retained = match it.pointer("/retention/period_days") {
+        Some(Value::Number(n)) => n.as_i64().is_some_and(|d| d > 0),
+        Some(Value::Null) => true,
+        _ => it.pointer("/lifecycle/store").and_then(Value::as_bool) != Some(false),
+    };
+    let stored = retained || !strs(it.get("storage_regions")).is_empty();
+    (retained, stored)
 }
 
 /// Sensitivity per catalog §2.3 with each C resolved per §2.3.1. Returns
@@ -374,6 +408,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
         sref(it, "/consent/kind").and_then(|k| CONSENT_LADDER.iter().position(|l| *l == k));
 
     let flows = flows(ctx, i, it, &endpoint_idx);
+    let (retained, stored) = storage_facts(it);
     obj! {
         "at": at,
         "id": id,
@@ -383,6 +418,8 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
         "personal": personal,
         "markets": mkt,
         "cloud": cloud,
+        "retained": retained,
+        "stored": stored,
         "sens": obj! {
             "gdpr9": g, "pipl28": p, "cpra": c, "coppa": coppa, "any": any,
             "reason": why.join("; "),
@@ -426,27 +463,32 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             own_cc.push("US".into());
         }
     }
+    // A transfer mechanism covers one flow: a cross_border entry to the
+    // flow's country that names the flow's recipient (null: the vendor's own
+    // systems). An entry for one recipient never covers another recipient in
+    // the same country (GDPR Art. 46(1) and PIPL Art. 38 safeguard a
+    // transfer to a given recipient; docs/engine.md, "Transfers").
     let mech = |country: &str, recipient: Option<&str>| -> Value {
         let mut gdpr = Vec::new();
         let mut cn = Vec::new();
         let mut declared = Vec::new();
-        for e in cb {
-            if sref(e, "/to_country") != Some(country) {
+        let mut entries = Vec::new();
+        for (j, e) in cb.iter().enumerate() {
+            if sref(e, "/to_country") != Some(country) || sref(e, "/recipient") != recipient {
                 continue;
             }
+            entries.push(json!(format!("/data_items/{i}/cross_border/{j}")));
             let Some(m) = e.get("mechanism").cloned() else {
                 continue;
             };
-            if recipient.is_none_or(|r| sref(e, "/recipient") == Some(r)) {
-                declared.push(m.clone());
-            }
+            declared.push(m.clone());
             match sref(e, "/from_market") {
                 Some("CN") => cn.push(m),
                 Some(f) if is_eea_market(ctx.refs, f) => gdpr.push(m),
                 _ => {}
             }
         }
-        obj! { "gdpr": gdpr, "cn": cn, "declared": declared }
+        obj! { "gdpr": gdpr, "cn": cn, "declared": declared, "entries": entries }
     };
     let mut out = Vec::new();
     let mut push = |at: String, via: &str, country: Option<&str>, rec: Option<usize>| {
@@ -457,7 +499,7 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             "via": via,
             "country": country,
             "recipient": rec.map_or(Value::Null, |k| ctx.recipient_mirror(k)),
-            "mech": mech(c, if via == "recipient" { rv.and_then(|r| sref(r, "/id")) } else { None }),
+            "mech": mech(c, rv.and_then(|r| sref(r, "/id"))),
             "outside": obj! {
                 "gdpr": !c.is_empty() && outside_gdpr(ctx, c, rv),
                 "cn": !c.is_empty() && c != "CN",

@@ -110,8 +110,8 @@ const SCHEMA_CASES: &[(&str, &str, &str, &str, &str)] = &[
     (
         "not",
         "smart-meter.toml",
-        "purposes = [\"functional.service\"]",
-        "purposes = [\"collect\"]",
+        "id = \"supplier\"",
+        "id = \"first_party\"",
         "schema/not",
     ),
     (
