@@ -52,6 +52,9 @@ fn profile_section(s: &mut String, lib: &ProfileLibrary, p: &Profile) {
     let _ = writeln!(s, "**{}**\n", p.title);
     let _ = writeln!(s, "- Instrument: {}", p.instrument);
     let _ = writeln!(s, "- Version of the legal text: {}", p.version);
+    if let Some(t) = &p.applies_to {
+        let _ = writeln!(s, "- Covers: {t}");
+    }
     match &p.scope_raw {
         Some(scope) => {
             s.push_str("- Applies to a manifest when:\n");

@@ -121,6 +121,9 @@ pub struct Profile {
     pub rules: Vec<Rule>,
     /// Groups.
     pub groups: Vec<Group>,
+    /// Who the profile applies to, in words (`applies_to`): the reason given
+    /// when a profile chosen by id does not apply to a manifest.
+    pub applies_to: Option<String>,
     /// `scope` as written.
     pub scope_raw: Option<Value>,
     pub(crate) scope: Option<Cond>,
@@ -752,6 +755,7 @@ pub(crate) fn load_profile(
         builtin,
         rules,
         groups,
+        applies_to: sv(pp, "applies_to"),
         scope_raw: pp.get("scope").cloned(),
         scope,
         severity_unless,

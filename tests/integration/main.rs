@@ -9,6 +9,7 @@ mod profile_doc;
 mod render;
 mod schema;
 mod seed_coverage;
+mod selection;
 mod us_profiles;
 mod util;
 mod validate;
