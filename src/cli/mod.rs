@@ -1,4 +1,4 @@
-//! Command-line interface. Exit codes are a contract (DESIGN.md):
+//! Command-line interface. Exit codes are a contract (README.md):
 //! 0 clean, 1 findings / deviations / verification failed, 2 usage or
 //! operational error.
 

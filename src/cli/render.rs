@@ -88,8 +88,8 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
     buf.into_inner()
 }
 
-/// Findings of several rules that failed the same shared check (catalog
-/// §6.1) at the same place read as one finding with every rule's label and
+/// Findings of several rules that failed the same shared check (an `EQ-*` of
+/// `profiles/_shared.toml`) at the same place read as one finding with every rule's label and
 /// citation. JSON and SARIF keep one result per rule, marked with the group.
 pub fn group_shared_checks(diags: &[Diagnostic]) -> Vec<Diagnostic> {
     let mut out: Vec<Diagnostic> = Vec::with_capacity(diags.len());

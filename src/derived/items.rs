@@ -1,12 +1,12 @@
-//! Data-item facts: category normalisation (catalog §2.1), personal/cloud,
-//! markets, sensitivity (catalog §2.3, §2.3.1), child facts, flows and the
+//! Data-item facts: category normalisation, personal/cloud,
+//! markets, sensitivity, child facts, flows and the
 //! joins to recipients, endpoints, sensors and assessments.
 
 use super::markets::{is_eea_market, item_mkt};
 use super::{Ctx, arr, flag, located, mirror, sref, strs};
 use serde_json::{Map, Value, json};
 
-/// Deprecated fideslang keys → v3.2.0 keys (catalog §2.1). `true` in the
+/// Deprecated fideslang keys → v3.2.0 keys. `true` in the
 /// third column means the rule also applies to sub-keys (`user.biometric.*`).
 const DEPRECATED: &[(&str, &str, bool)] = &[
     (
@@ -54,7 +54,7 @@ pub fn normalize_category(cat: &str) -> Option<String> {
     None
 }
 
-/// Rewrites deprecated categories in place (engine.md §1 rule 2), so that
+/// Rewrites deprecated categories in place (docs/engine.md rule 2), so that
 /// every pointer into the manifest stays valid.
 pub fn normalize_manifest(m: &mut Value) {
     if let Some(items) = m.get_mut("data_items").and_then(Value::as_array_mut) {
@@ -73,7 +73,7 @@ pub(crate) fn under(cat: &str, key: &str) -> bool {
     cat == key || (cat.starts_with(key) && cat.as_bytes().get(key.len()) == Some(&b'.'))
 }
 
-/// Consent ladder of catalog §2.2, weakest first (shared with the diff,
+/// Consent ladder of docs/engine.md, weakest first (shared with the diff,
 /// which judges a change of `consent.kind` by it).
 pub const CONSENT_LADDER: &[&str] = &[
     "none",
@@ -94,7 +94,7 @@ fn category(it: &Value) -> (String, bool) {
     }
 }
 
-/// Child facts (catalog §0.2 `child(i, n)`, §2.1 bands, §4.5).
+/// Child facts (docs/engine.md).
 fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     let subjects = strs(it.get("subjects"));
     let present = subjects.contains(&"child") || under(cat, "user.children");
@@ -116,7 +116,7 @@ fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     };
     let max_age = it.get("child_age_max").and_then(Value::as_i64);
     // Highest Art. 8 age over the item's EEA markets; pseudo-markets give
-    // the default (catalog §4.5).
+    // the default.
     let mut age: Option<u32> = None;
     for m in markets {
         if !is_eea_market(ctx.refs, m) {
@@ -176,7 +176,7 @@ fn storage_facts(it: &Value) -> (bool, bool) {
     (retained, stored)
 }
 
-/// Sensitivity per catalog §2.3 with each C resolved per §2.3.1. Returns
+/// Sensitivity per regime (docs/engine.md, "Derived facts"). Returns
 /// (gdpr9, pipl28 without the child rule, cpra, reason).
 fn sensitivity(ctx: &Ctx, it: &Value, cat: &str) -> (bool, bool, bool, Vec<String>) {
     let bu = sref(it, "/biometric_use").unwrap_or("none");
@@ -292,7 +292,7 @@ fn sensitivity(ctx: &Ctx, it: &Value, cat: &str) -> (bool, bool, bool, Vec<Strin
     (g, p, c, why)
 }
 
-/// `personal(i)` (catalog §0.2) on a raw manifest item.
+/// `personal(i)` on a raw manifest item.
 pub(crate) fn is_personal(it: &Value) -> bool {
     let (cat, _) = category(it);
     under(&cat, "user") && sref(it, "/identifiability") != Some("anonymous")
@@ -440,7 +440,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
 }
 
 /// Is `country` outside the GDPR protective zone for a flow to `recipient`?
-/// (catalog §0.2 `ext(·, gdpr)`: EEA plus ADEQUATE; US only via DPF).
+/// (docs/engine.md: EEA plus ADEQUATE; US only via DPF).
 pub(crate) fn outside_gdpr(ctx: &Ctx, country: &str, recipient: Option<&Value>) -> bool {
     if ctx.refs.is_eea(country) || ctx.refs.is_adequate(country) {
         return false;

@@ -115,7 +115,7 @@ fn rule_section(s: &mut String, lib: &ProfileLibrary, p: &Profile, r: &Rule) {
 fn shared_section(s: &mut String, lib: &ProfileLibrary) {
     s.push_str("## Shared checks\n\n");
     s.push_str(
-        "Defined once in `profiles/_shared.toml` (catalog §6.1) and referenced by rules \
+        "Defined once in `profiles/_shared.toml` and referenced by rules \
          with `check = \"EQ-…\"`.\n\n",
     );
     for c in lib.shared().checks.values() {
@@ -148,7 +148,7 @@ fn conflict_section(s: &mut String, lib: &ProfileLibrary) {
     s.push_str("## Conflicts between regimes\n\n");
     s.push_str(
         "Reported as `info` findings (code `conflict/<slug>`) when every listed profile \
-         applies (catalog §6.3).\n\n",
+         applies.\n\n",
     );
     for c in lib.conflicts() {
         let _ = writeln!(s, "### {}\n", c.id);

@@ -1,4 +1,4 @@
-//! The evaluation loop of engine.md §1: one wrapper document, elements moved
+//! The evaluation loop of docs/engine.md: one wrapper document, elements moved
 //! in and out (no per-rule or per-element copies), `is_valid` first and
 //! `iter_errors` only for rules that fired, error paths mapped back to the
 //! manifest through `at`/`mirror`, `description` messages, `anyOf`
@@ -45,7 +45,7 @@ struct Failure {
     pointer: String,
     message: String,
     notes: Vec<String>,
-    /// The shared check (catalog §6.1 `EQ-*`) whose condition failed, when
+    /// The shared check whose condition failed, when
     /// the failure came from one: findings of several rules that share it
     /// are one finding to the reader.
     group: Option<String>,
@@ -535,7 +535,7 @@ fn describe(lib: &ProfileLibrary, schema: &Value, eval_path: &str) -> Option<Str
 }
 
 /// Maps an error's instance path in the evaluation document back to
-/// manifest pointers (engine.md §1 rule 3).
+/// manifest pointers (docs/engine.md rule 3).
 fn map_error(e: &ValidationError, doc: &Value, elem: Option<&str>, r: &Rule) -> Vec<String> {
     let ip = e.instance_path().as_str().to_string();
     let mut segs = super::sugar::pointer_segments(&ip);

@@ -325,7 +325,7 @@ impl ProfileLibrary {
         &self.shared
     }
 
-    /// The known conflicts between regimes (catalog §6.3); not profile rules.
+    /// The known conflicts between regimes; not profile rules.
     pub fn conflicts(&self) -> &[Conflict] {
         &self.shared.conflicts
     }
