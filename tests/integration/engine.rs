@@ -1,5 +1,5 @@
-//! Profile engine: loader traps (engine.md §2, §7.2) and evaluation
-//! features (§1, §7.5) with the small profiles of `tests/fixtures/profiles/`.
+//! Profile engine: loader traps (docs/engine.md) and evaluation
+//! features with the small profiles of `tests/fixtures/profiles/`.
 
 use blueprint::diag::{Diagnostic, Severity};
 use blueprint::manifest::document::{self, Limits};

@@ -1,4 +1,4 @@
-//! Table-driven fire/silent cases for every shipped rule (PROFILES.md).
+//! Table-driven fire/silent cases for every shipped rule (docs/engine.md).
 //!
 //! Each `tests/fixtures/cases/<profile-id>.toml` lists `[[case]]`s: a base
 //! manifest (`tests/fixtures/bases/<name>.json`), pointers to `remove`, then

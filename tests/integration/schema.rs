@@ -102,7 +102,7 @@ fn camera_toml_and_json_hold_the_same_data() {
     );
 }
 
-/// The smallest manifest the schema accepts (catalog §3.8 presence rules).
+/// The smallest manifest the schema accepts.
 fn minimal() -> Value {
     json!({
         "format": "blueprint/v1",
@@ -592,7 +592,7 @@ fn every_property_has_a_description() {
     assert_eq!(missing, Vec::<String>::new());
 }
 
-/// The fields `blueprint diff` reads beyond catalog §3: endpoint address
+/// The fields `blueprint diff` reads beyond the original manifest fields: endpoint address
 /// ranges and firmware components.
 #[test]
 fn endpoint_addresses_and_firmware_components() {
