@@ -5,7 +5,14 @@
 use crate::util::repo_file;
 use std::path::Path;
 
-const FORBIDDEN: &[&str] = &["seed L", "catalog §", "engine.md §", "../shared"];
+const FORBIDDEN: &[&str] = &[
+    "seed L",
+    "catalog §",
+    "engine.md §",
+    "../shared",
+    "DESIGN.md",
+    "PROFILES.md",
+];
 
 fn scan(path: &Path, hits: &mut Vec<String>) {
     if path.is_dir() {
