@@ -4,7 +4,7 @@
 //! 1,000 manifests (~20 data items, ~30 endpoints each) generated
 //! deterministically from `tests/fixtures/bases/engine-camera.json`.
 //!
-//! The bar (issue; docs/engine.md §4): profiles ≤ 3× schema-only.
+//! The bar (docs/engine.md): profiles ≤ 3× schema-only.
 //!
 //! `cargo bench --bench validate`
 

@@ -8,7 +8,7 @@
 use crate::source::{FileId, Span};
 use serde::Serialize;
 
-/// How bad a finding is (catalog §0.1).
+/// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
@@ -88,11 +88,11 @@ pub struct RuleRef {
     pub citation: String,
     /// How to fix.
     pub hint: String,
-    /// Shared-check or report group (catalog §6), when the rule belongs to one.
+    /// Shared-check or report group, when the rule belongs to one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
     /// Set when the rule is reported below its nominal severity because it is
-    /// not yet in force on the evaluation date (catalog §0.3).
+    /// not yet in force on the evaluation date.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_in_force_until: Option<String>,
 }

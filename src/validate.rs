@@ -17,7 +17,7 @@ use crate::source::{FileId, SourceMap};
 pub struct ValidateOptions {
     /// Run the schema stage only (no reference resolution, no profiles).
     pub schema_only: bool,
-    /// Evaluation date for date-gated rules (catalog §0.3).
+    /// Evaluation date for date-gated rules.
     pub as_of: time::Date,
     /// Input bounds.
     pub limits: Limits,
@@ -109,7 +109,7 @@ pub fn validate_bytes(
     }
 }
 
-/// The reference resolver's problems (catalog §3.8), located in the file.
+/// The reference resolver's problems, located in the file.
 fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
     refs::check_references(&doc.value)
         .iter()

@@ -24,54 +24,74 @@ pub fn builtin_library(map: &mut SourceMap) -> Result<ProfileLibrary, u8> {
     })
 }
 
-/// The library plus the selection that `--profile ID|PATH` arguments ask
-/// for (none: every profile whose scope matches; report-baseline always).
+/// The library plus the selection that `--profile` and `--force-profile`
+/// (`ID|PATH`) arguments ask for (none: every profile whose scope matches;
+/// report-baseline always). A chosen profile still needs its scope to hold;
+/// a forced one is evaluated regardless.
 pub fn library_for(
     map: &mut SourceMap,
     profile_args: &[String],
+    force_args: &[String],
 ) -> Result<(ProfileLibrary, Selection), u8> {
     let mut lib = builtin_library(map)?;
-    if profile_args.is_empty() {
+    if profile_args.is_empty() && force_args.is_empty() {
         return Ok((lib, Selection::Auto));
     }
     let mut ids = Vec::new();
     for arg in profile_args {
-        let path = Path::new(arg);
-        let looks_like_path = arg.ends_with(".toml") || arg.contains('/') || path.is_file();
-        if looks_like_path {
-            let bytes = output::read_limited(path, MAX_PROFILE_BYTES).map_err(|e| {
-                output::error(&e);
-                EXIT_OPERATIONAL
-            })?;
-            let text = String::from_utf8(bytes).map_err(|_| {
-                output::error(&format!("{arg}: profile file is not UTF-8"));
-                EXIT_OPERATIONAL
-            })?;
-            let id = lib.add_file(map, arg, &text).map_err(|diags| {
-                for d in &diags {
-                    let _ = output::stderr_bytes(&human_diagnostic(map, d, false));
-                }
-                output::error(&format!("{arg}: the profile does not load"));
-                EXIT_OPERATIONAL
-            })?;
-            let pid = lib
-                .profiles()
-                .nth(id.0)
-                .map(|p| p.id.clone())
-                .unwrap_or_default();
-            ids.push(pid);
-        } else if lib.profile(arg).is_some() {
-            ids.push(arg.clone());
-        } else {
-            let known: Vec<String> = lib.profiles().map(|p| p.id.clone()).collect();
-            output::error(&format!(
-                "unknown profile `{arg}`; shipped profiles: {} (or give a path to a profile file)",
-                known.join(", ")
-            ));
-            return Err(EXIT_OPERATIONAL);
-        }
+        ids.push(resolve_profile(map, &mut lib, arg)?);
     }
-    Ok((lib, Selection::Explicit(ids)))
+    if force_args.is_empty() {
+        return Ok((lib, Selection::Explicit(ids)));
+    }
+    let mut forced = Vec::new();
+    for arg in force_args {
+        forced.push(resolve_profile(map, &mut lib, arg)?);
+    }
+    Ok((
+        lib,
+        Selection::WhatIf {
+            selected: ids,
+            forced,
+        },
+    ))
+}
+
+/// A shipped profile id, or a profile file loaded into `lib`: its id.
+fn resolve_profile(map: &mut SourceMap, lib: &mut ProfileLibrary, arg: &str) -> Result<String, u8> {
+    let path = Path::new(arg);
+    let looks_like_path = arg.ends_with(".toml") || arg.contains('/') || path.is_file();
+    if looks_like_path {
+        let bytes = output::read_limited(path, MAX_PROFILE_BYTES).map_err(|e| {
+            output::error(&e);
+            EXIT_OPERATIONAL
+        })?;
+        let text = String::from_utf8(bytes).map_err(|_| {
+            output::error(&format!("{arg}: profile file is not UTF-8"));
+            EXIT_OPERATIONAL
+        })?;
+        let id = lib.add_file(map, arg, &text).map_err(|diags| {
+            for d in &diags {
+                let _ = output::stderr_bytes(&human_diagnostic(map, d, false));
+            }
+            output::error(&format!("{arg}: the profile does not load"));
+            EXIT_OPERATIONAL
+        })?;
+        Ok(lib
+            .profiles()
+            .nth(id.0)
+            .map(|p| p.id.clone())
+            .unwrap_or_default())
+    } else if lib.profile(arg).is_some() {
+        Ok(arg.to_string())
+    } else {
+        let known: Vec<String> = lib.profiles().map(|p| p.id.clone()).collect();
+        output::error(&format!(
+            "unknown profile `{arg}`; shipped profiles: {} (or give a path to a profile file)",
+            known.join(", ")
+        ));
+        Err(EXIT_OPERATIONAL)
+    }
 }
 
 /// Output format of the listing commands.

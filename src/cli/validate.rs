@@ -27,8 +27,15 @@ pub struct ValidateArgs {
 
     /// Profile id or path to a profile file (repeatable). Default: every
     /// profile whose scope matches the manifest's markets, plus report-baseline.
+    /// A chosen profile that does not apply to the manifest is reported as
+    /// such, and its rules stay silent.
     #[arg(long = "profile", value_name = "ID|PATH")]
     pub profiles: Vec<String>,
+
+    /// Evaluate this profile even where it does not apply (a what-if;
+    /// repeatable; id or path).
+    #[arg(long = "force-profile", value_name = "ID|PATH")]
+    pub force_profiles: Vec<String>,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = ReportFormat::Human)]
@@ -108,7 +115,7 @@ pub fn run(args: &ValidateArgs, color: ColorChoice) -> u8 {
     let library = if args.schema_only {
         None
     } else {
-        match super::profiles::library_for(&mut map, &args.profiles) {
+        match super::profiles::library_for(&mut map, &args.profiles, &args.force_profiles) {
             Ok(l) => Some(l),
             Err(code) => return code,
         }

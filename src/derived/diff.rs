@@ -1,5 +1,5 @@
 //! `global.diff` and item `diff`: changes against the previous deposit of
-//! the same `blueprint.id` (engine.md §6; catalog §5 pattern 11). Present
+//! the same `blueprint.id` (docs/engine.md pattern 11). Present
 //! only when the caller supplies that previous manifest.
 
 use super::items::normalize_category;

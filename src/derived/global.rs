@@ -108,7 +108,7 @@ pub(crate) fn global_facts(
     }
 }
 
-/// Catalog §4.3 (C7): sums over `cross_border[]` entries from CN.
+/// CN export volumes (2024 Provisions on cross-border data flows): sums over `cross_border[]` entries from CN.
 fn cn_export(ctx: &Ctx, items: &[Value]) -> Value {
     let (mut sum, mut spi_sum, mut max, mut spi_max) = (0i64, 0i64, 0i64, 0i64);
     for it in ctx.items {
@@ -236,9 +236,7 @@ fn support_period(ctx: &Ctx) -> Value {
 }
 
 /// Adds to `global.support_period.shortenings` the current end date when it
-/// is earlier than the previous deposit's (catalog §6.1
-/// EQ-SUPPORT-NO-SHORTENING: a period shortened across deposits, not only
-/// within the announced history). A date comparison; no entry when the
+/// is earlier than the previous deposit's. A date comparison; no entry when the
 /// history already flags the current end date.
 pub(crate) fn previous_shortening(global: &mut Value, manifest: &Value, previous: &Value) {
     let sp = "/security/support_period/end_date";

@@ -1,12 +1,12 @@
-//! Data-item facts: category normalisation (catalog §2.1), personal/cloud,
-//! markets, sensitivity (catalog §2.3, §2.3.1), child facts, flows and the
+//! Data-item facts: category normalisation, personal/cloud,
+//! markets, sensitivity, child facts, flows and the
 //! joins to recipients, endpoints, sensors and assessments.
 
 use super::markets::{is_eea_market, item_mkt};
 use super::{Ctx, arr, flag, located, mirror, sref, strs};
 use serde_json::{Map, Value, json};
 
-/// Deprecated fideslang keys → v3.2.0 keys (catalog §2.1). `true` in the
+/// Deprecated fideslang keys → v3.2.0 keys. `true` in the
 /// third column means the rule also applies to sub-keys (`user.biometric.*`).
 const DEPRECATED: &[(&str, &str, bool)] = &[
     (
@@ -54,7 +54,7 @@ pub fn normalize_category(cat: &str) -> Option<String> {
     None
 }
 
-/// Rewrites deprecated categories in place (engine.md §1 rule 2), so that
+/// Rewrites deprecated categories in place (docs/engine.md rule 2), so that
 /// every pointer into the manifest stays valid.
 pub fn normalize_manifest(m: &mut Value) {
     if let Some(items) = m.get_mut("data_items").and_then(Value::as_array_mut) {
@@ -73,7 +73,7 @@ pub(crate) fn under(cat: &str, key: &str) -> bool {
     cat == key || (cat.starts_with(key) && cat.as_bytes().get(key.len()) == Some(&b'.'))
 }
 
-/// Consent ladder of catalog §2.2, weakest first (shared with the diff,
+/// Consent ladder of docs/engine.md, weakest first (shared with the diff,
 /// which judges a change of `consent.kind` by it).
 pub const CONSENT_LADDER: &[&str] = &[
     "none",
@@ -94,7 +94,7 @@ fn category(it: &Value) -> (String, bool) {
     }
 }
 
-/// Child facts (catalog §0.2 `child(i, n)`, §2.1 bands, §4.5).
+/// Child facts (docs/engine.md).
 fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     let subjects = strs(it.get("subjects"));
     let present = subjects.contains(&"child") || under(cat, "user.children");
@@ -116,7 +116,7 @@ fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     };
     let max_age = it.get("child_age_max").and_then(Value::as_i64);
     // Highest Art. 8 age over the item's EEA markets; pseudo-markets give
-    // the default (catalog §4.5).
+    // the default.
     let mut age: Option<u32> = None;
     for m in markets {
         if !is_eea_market(ctx.refs, m) {
@@ -134,6 +134,7 @@ fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     let below = |n: i64| present && min_age < n;
     json!({
         "present": present,
+        "offered_to_children": offered_to_children(ctx),
         "min_age": if present { json!(min_age) } else { Value::Null },
         "max_age": max_age,
         "below": { "13": below(13), "14": below(14), "16": below(16), "18": below(18) },
@@ -142,7 +143,40 @@ fn child_facts(ctx: &Ctx, it: &Value, cat: &str, markets: &[&str]) -> Value {
     })
 }
 
-/// Sensitivity per catalog §2.3 with each C resolved per §2.3.1. Returns
+/// Is the service offered to children: declared for them, directed to them,
+/// or the vendor knows it collects from them? Only then do the rules on a
+/// child's own consent apply (GDPR Art. 8(1) "offer of information society
+/// services directly to a child"; 16 CFR §312.2 "directed to children",
+/// "actual knowledge"). An item that merely records a child, such as a baby
+/// monitor's camera used by a parent, is the parent's data to consent to.
+fn offered_to_children(ctx: &Ctx) -> bool {
+    strs(ctx.ptr("/device/intended_users")).contains(&"children")
+        || ctx
+            .ptr("/device/directed_to_children")
+            .and_then(Value::as_bool)
+            == Some(true)
+        || ctx
+            .ptr("/device/actual_knowledge_children")
+            .and_then(Value::as_bool)
+            == Some(true)
+}
+
+/// Is the item kept (GDPR Art. 32(1)(a) protects data "stored"): a retention
+/// above zero days or open-ended, or a declared storage region. An item only
+/// relayed in real time (retention 0, no storage region) is protected in
+/// transit only. Without a declared period, `lifecycle.store = false` says it
+/// is not kept.
+fn storage_facts(it: &Value) -> (bool, bool) {
+    let retained = match it.pointer("/retention/period_days") {
+        Some(Value::Number(n)) => n.as_i64().is_some_and(|d| d > 0),
+        Some(Value::Null) => true,
+        _ => it.pointer("/lifecycle/store").and_then(Value::as_bool) != Some(false),
+    };
+    let stored = retained || !strs(it.get("storage_regions")).is_empty();
+    (retained, stored)
+}
+
+/// Sensitivity per regime (docs/engine.md, "Derived facts"). Returns
 /// (gdpr9, pipl28 without the child rule, cpra, reason).
 fn sensitivity(ctx: &Ctx, it: &Value, cat: &str) -> (bool, bool, bool, Vec<String>) {
     let bu = sref(it, "/biometric_use").unwrap_or("none");
@@ -258,7 +292,7 @@ fn sensitivity(ctx: &Ctx, it: &Value, cat: &str) -> (bool, bool, bool, Vec<Strin
     (g, p, c, why)
 }
 
-/// `personal(i)` (catalog §0.2) on a raw manifest item.
+/// `personal(i)` on a raw manifest item.
 pub(crate) fn is_personal(it: &Value) -> bool {
     let (cat, _) = category(it);
     under(&cat, "user") && sref(it, "/identifiability") != Some("anonymous")
@@ -374,6 +408,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
         sref(it, "/consent/kind").and_then(|k| CONSENT_LADDER.iter().position(|l| *l == k));
 
     let flows = flows(ctx, i, it, &endpoint_idx);
+    let (retained, stored) = storage_facts(it);
     obj! {
         "at": at,
         "id": id,
@@ -383,6 +418,8 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
         "personal": personal,
         "markets": mkt,
         "cloud": cloud,
+        "retained": retained,
+        "stored": stored,
         "sens": obj! {
             "gdpr9": g, "pipl28": p, "cpra": c, "coppa": coppa, "any": any,
             "reason": why.join("; "),
@@ -403,7 +440,7 @@ fn one_item(ctx: &Ctx, i: usize, it: &Value, only_optional: &[bool]) -> Value {
 }
 
 /// Is `country` outside the GDPR protective zone for a flow to `recipient`?
-/// (catalog §0.2 `ext(·, gdpr)`: EEA plus ADEQUATE; US only via DPF).
+/// (docs/engine.md: EEA plus ADEQUATE; US only via DPF).
 pub(crate) fn outside_gdpr(ctx: &Ctx, country: &str, recipient: Option<&Value>) -> bool {
     if ctx.refs.is_eea(country) || ctx.refs.is_adequate(country) {
         return false;
@@ -426,27 +463,32 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             own_cc.push("US".into());
         }
     }
+    // A transfer mechanism covers one flow: a cross_border entry to the
+    // flow's country that names the flow's recipient (null: the vendor's own
+    // systems). An entry for one recipient never covers another recipient in
+    // the same country (GDPR Art. 46(1) and PIPL Art. 38 safeguard a
+    // transfer to a given recipient; docs/engine.md, "Transfers").
     let mech = |country: &str, recipient: Option<&str>| -> Value {
         let mut gdpr = Vec::new();
         let mut cn = Vec::new();
         let mut declared = Vec::new();
-        for e in cb {
-            if sref(e, "/to_country") != Some(country) {
+        let mut entries = Vec::new();
+        for (j, e) in cb.iter().enumerate() {
+            if sref(e, "/to_country") != Some(country) || sref(e, "/recipient") != recipient {
                 continue;
             }
+            entries.push(json!(format!("/data_items/{i}/cross_border/{j}")));
             let Some(m) = e.get("mechanism").cloned() else {
                 continue;
             };
-            if recipient.is_none_or(|r| sref(e, "/recipient") == Some(r)) {
-                declared.push(m.clone());
-            }
+            declared.push(m.clone());
             match sref(e, "/from_market") {
                 Some("CN") => cn.push(m),
                 Some(f) if is_eea_market(ctx.refs, f) => gdpr.push(m),
                 _ => {}
             }
         }
-        obj! { "gdpr": gdpr, "cn": cn, "declared": declared }
+        obj! { "gdpr": gdpr, "cn": cn, "declared": declared, "entries": entries }
     };
     let mut out = Vec::new();
     let mut push = |at: String, via: &str, country: Option<&str>, rec: Option<usize>| {
@@ -457,7 +499,7 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
             "via": via,
             "country": country,
             "recipient": rec.map_or(Value::Null, |k| ctx.recipient_mirror(k)),
-            "mech": mech(c, if via == "recipient" { rv.and_then(|r| sref(r, "/id")) } else { None }),
+            "mech": mech(c, rv.and_then(|r| sref(r, "/id"))),
             "outside": obj! {
                 "gdpr": !c.is_empty() && outside_gdpr(ctx, c, rv),
                 "cn": !c.is_empty() && c != "CN",

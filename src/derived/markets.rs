@@ -1,4 +1,4 @@
-//! Markets (catalog §0.2 `mkt(X)`, `mkt(i, X)`) and pseudo-market expansion.
+//! Markets (docs/engine.md) and pseudo-market expansion.
 
 use super::RefData;
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ pub(crate) fn expand(refs: &RefData, markets: &[&str]) -> Vec<String> {
     out
 }
 
-/// `global.mkt.*` (catalog §0.2).
+/// `global.mkt.*`.
 pub(crate) fn global_mkt(refs: &RefData, markets: &[&str]) -> Value {
     let any = |f: &dyn Fn(&str) -> bool| markets.iter().any(|m| f(m));
     json!({

@@ -1,14 +1,14 @@
-//! The derived view (docs/engine.md §6): facts computed in Rust that JSON
+//! The derived view (docs/engine.md): facts computed in Rust that JSON
 //! Schema cannot express (joins, reference lookups, aggregates, date
-//! arithmetic, the catalog §2.3 sensitivity table).
+//! arithmetic, docs/engine.md sensitivity table).
 //!
 //! Derived facts never encode policy: no thresholds, no lists of acceptable
 //! values. Every located fact carries `at` (a manifest pointer); verbatim
 //! copies of manifest objects also carry `mirror: true`, so that a rule
-//! error inside them maps back to the manifest (engine.md §1 rule 3).
+//! error inside them maps back to the manifest (docs/engine.md rule 3).
 
 /// A JSON object built by moving values in. `json!` serializes, i.e.
-/// deep-copies, every non-literal value (engine.md §4.4: build by moving).
+/// deep-copies, every non-literal value (docs/engine.md: build by moving).
 macro_rules! obj {
     ($($k:literal : $v:expr),* $(,)?) => {{
         let mut m = serde_json::Map::new();

@@ -1,4 +1,4 @@
-//! Reference tables (catalog §4), kept as versioned data files
+//! Reference tables, kept as versioned data files
 //! `profiles/reference/*.toml`, each stamped with `as_of`.
 
 use serde::Deserialize;
@@ -74,11 +74,11 @@ pub struct RefData {
     pub sets: BTreeMap<String, Vec<String>>,
     /// `as_of` of each file, by file name.
     pub as_of: BTreeMap<String, String>,
-    /// GDPR Art. 8 consent age per EEA state (catalog §4.5).
+    /// GDPR Art. 8 consent age per EEA state.
     pub consent_age: HashMap<String, u32>,
     /// Default consent age.
     pub consent_age_default: u32,
-    /// Official languages per market (catalog §4.6).
+    /// Official languages per market.
     pub languages: BTreeMap<String, Vec<String>>,
     eea: HashSet<String>,
     eu: HashSet<String>,

@@ -97,7 +97,16 @@ fn flows_carry_mechanisms_and_locations() {
         .unwrap_or_default();
     assert_eq!(flows.len(), 4); // DE, US storage; cloudco; endpoint
     assert_eq!(flows[1]["at"], "/data_items/0/storage_regions/1");
-    assert_eq!(flows[1]["mech"]["gdpr"], json!(["scc"]));
+    // One flow, one mechanism: the SCCs signed with cloudco cover the flows
+    // to cloudco (as recipient and as the endpoint's operator), not the
+    // vendor's own US storage.
+    assert_eq!(flows[1]["mech"]["gdpr"], json!([]));
+    assert_eq!(flows[2]["mech"]["gdpr"], json!(["scc"]));
+    assert_eq!(
+        flows[2]["mech"]["entries"],
+        json!(["/data_items/0/cross_border/0"])
+    );
+    assert_eq!(flows[3]["mech"]["gdpr"], json!(["scc"]));
     assert_eq!(flows[1]["outside"]["gdpr"], true);
     assert_eq!(flows[0]["outside"]["gdpr"], false);
     assert_eq!(flows[2]["recipient"]["mirror"], true);
@@ -245,7 +254,7 @@ fn requested_facts_diff_timing_totals_and_flows() {
     // US storage for a DE/FR item is outside its markets; DE is not.
     assert_eq!(face["flows"][1]["outside"]["item_markets"], true);
     assert_eq!(face["flows"][0]["outside"]["item_markets"], false);
-    assert_eq!(face["flows"][1]["mech"]["declared"], json!(["scc"]));
+    assert_eq!(face["flows"][2]["mech"]["declared"], json!(["scc"]));
     assert_eq!(
         v.global["assessment_timing"]["pipia"]["before_placing"],
         false

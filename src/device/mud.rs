@@ -31,7 +31,7 @@ pub struct MudFile {
     pub skipped: Vec<Skipped>,
 }
 
-/// Transport protocol numbers and default port of a §3.5 endpoint protocol.
+/// Transport protocol numbers and default port of an endpoint protocol.
 fn transport(protocol: &str) -> (&'static [u8], Option<u16>) {
     match protocol {
         "https" | "wss" => (&[6], Some(443)),

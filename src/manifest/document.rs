@@ -7,7 +7,7 @@
 //! through the [`SpanIndex`].
 //!
 //! Input that the canonical form cannot represent exactly is refused here,
-//! never coerced (DESIGN.md "Canonical form"; RFC 8785 §3.2.2.3, I-JSON
+//! never coerced (RFC 8785 §3.2.2.3, I-JSON
 //! RFC 7493 §2): non-finite floats, integers beyond ±(2^53−1), duplicate
 //! keys, lone surrogates, invalid UTF-8. Hostile input is bounded by
 //! [`Limits`] before the parser runs (reliability.md P8).

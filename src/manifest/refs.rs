@@ -1,4 +1,4 @@
-//! Reference resolver of the schema stage (catalog §3.8, "References").
+//! Reference resolver of the schema stage.
 //!
 //! JSON Schema checks each value on its own; it cannot tell whether an id
 //! named in one array is declared in another. This module does the joins:
@@ -94,16 +94,16 @@ pub mod codes {
 pub const FIRST_PARTY: &str = "first_party";
 
 /// Topic keywords a `data_exposure_disclosure.covers` entry may name
-/// (catalog §2.4).
+///.
 pub const EXPOSURE_TOPICS: [&str; 1] = ["vendor_staff_access"];
 
-/// EU member states (catalog §4.1).
+/// EU member states.
 pub const EU27: [&str; 27] = [
     "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
     "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE",
 ];
 
-/// EEA members outside the EU (catalog §4.1).
+/// EEA members outside the EU.
 pub const EEA_NON_EU: [&str; 3] = ["IS", "LI", "NO"];
 
 /// The countries a market code stands for: `EU` → EU-27, `EEA` → EU-27
@@ -116,7 +116,7 @@ pub fn expand_market(code: &str) -> Vec<&str> {
     }
 }
 
-/// A set of markets after pseudo-market expansion (catalog §0.2, §3.8).
+/// A set of markets after pseudo-market expansion.
 #[derive(Debug, Clone, Default)]
 pub struct ExpandedMarkets<'a> {
     atoms: HashSet<&'a str>,
@@ -151,7 +151,7 @@ pub fn market_within(code: &str, device: &[&str]) -> bool {
     ExpandedMarkets::new(device).covers(code)
 }
 
-/// Checks every cross-reference of a manifest (catalog §3.8). Pure: the
+/// Checks every cross-reference of a manifest. Pure: the
 /// result depends only on `manifest`.
 pub fn check_references(manifest: &Value) -> Vec<RefProblem> {
     let mut cx = Resolver::new(manifest);
@@ -477,7 +477,7 @@ impl<'a> Resolver<'a> {
 
     /// `covers` entries resolve, in this order, to a data item id, a
     /// remote-access channel id, an endpoint host, or a topic keyword
-    /// (catalog §3.7, §2.4).
+    ///.
     fn check_disclosure(&mut self) {
         const BASE: &str = "/transparency/data_exposure_disclosure/covers";
         for (j, v) in array_at(self.m, BASE).iter().enumerate() {

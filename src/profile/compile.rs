@@ -1,4 +1,4 @@
-//! Compilation of rule schemas with `jsonschema` (engine.md §4.1, §7.1):
+//! Compilation of rule schemas with `jsonschema` (docs/engine.md):
 //! once per process, lazily, only for profiles whose scope matches, against a
 //! shared `Registry` holding `urn:blueprint:shared`, with the custom date
 //! keywords `maxAgeDays`, `minDaysUntil`, `dateAfter`, `dateBefore`

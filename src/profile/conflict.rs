@@ -1,4 +1,4 @@
-//! Known tensions between regimes (catalog §6.3): `[[conflict]]` entries of
+//! Known tensions between regimes: `[[conflict]]` entries of
 //! `profiles/_shared.toml`. They are not rules of any profile; after the
 //! profiles ran, each conflict whose `profiles` were all applied and whose
 //! `when` holds becomes an `info` finding `conflict/<slug>` that explains
@@ -27,7 +27,7 @@ pub struct Conflict {
     pub id: String,
     /// Short title; the finding's message.
     pub title: String,
-    /// Catalog §6.3 item and the legal texts in tension.
+    /// The legal texts in tension.
     pub citation: String,
     /// Profiles that must all have been applied.
     pub profiles: Vec<String>,
@@ -148,7 +148,7 @@ pub(crate) fn evaluate(
 }
 
 /// An element's derived facts: in their `global` list (items, endpoints, …)
-/// or in the per-pointer map (engine.md §4.4).
+/// or in the per-pointer map (docs/engine.md).
 fn element_facts<'a>(
     elements: &'a HashMap<String, Value>,
     global: &'a Value,

@@ -52,6 +52,9 @@ fn profile_section(s: &mut String, lib: &ProfileLibrary, p: &Profile) {
     let _ = writeln!(s, "**{}**\n", p.title);
     let _ = writeln!(s, "- Instrument: {}", p.instrument);
     let _ = writeln!(s, "- Version of the legal text: {}", p.version);
+    if let Some(t) = &p.applies_to {
+        let _ = writeln!(s, "- Covers: {t}");
+    }
     match &p.scope_raw {
         Some(scope) => {
             s.push_str("- Applies to a manifest when:\n");
@@ -112,7 +115,7 @@ fn rule_section(s: &mut String, lib: &ProfileLibrary, p: &Profile, r: &Rule) {
 fn shared_section(s: &mut String, lib: &ProfileLibrary) {
     s.push_str("## Shared checks\n\n");
     s.push_str(
-        "Defined once in `profiles/_shared.toml` (catalog §6.1) and referenced by rules \
+        "Defined once in `profiles/_shared.toml` and referenced by rules \
          with `check = \"EQ-…\"`.\n\n",
     );
     for c in lib.shared().checks.values() {
@@ -145,7 +148,7 @@ fn conflict_section(s: &mut String, lib: &ProfileLibrary) {
     s.push_str("## Conflicts between regimes\n\n");
     s.push_str(
         "Reported as `info` findings (code `conflict/<slug>`) when every listed profile \
-         applies (catalog §6.3).\n\n",
+         applies.\n\n",
     );
     for c in lib.conflicts() {
         let _ = writeln!(s, "### {}\n", c.id);

@@ -1,4 +1,4 @@
-//! The evaluation loop of engine.md §1: one wrapper document, elements moved
+//! The evaluation loop of docs/engine.md: one wrapper document, elements moved
 //! in and out (no per-rule or per-element copies), `is_valid` first and
 //! `iter_errors` only for rules that fired, error paths mapped back to the
 //! manifest through `at`/`mirror`, `description` messages, `anyOf`
@@ -47,7 +47,7 @@ struct Failure {
     notes: Vec<String>,
     /// Keys to add, when the failure is about something absent.
     fixes: Vec<crate::diag::Fix>,
-    /// The shared check (catalog §6.1 `EQ-*`) whose condition failed, when
+    /// The shared check whose condition failed, when
     /// the failure came from one: findings of several rules that share it
     /// are one finding to the reader.
     group: Option<String>,
@@ -136,20 +136,27 @@ fn evaluate_owned(
     wrapper.insert("global".into(), view.global);
     let mut doc = Value::Object(wrapper);
 
-    // Selection and scope (engine.md §4.1: compile only matching profiles).
+    // Selection and scope: only profiles whose scope holds are compiled and
+    // run (docs/engine.md, "Applicability"). A profile chosen by id is gated
+    // by its scope too; only a forced one runs where it does not apply.
     let mut active: Vec<Active> = Vec::new();
     for (pi, p) in lib.profiles.iter().enumerate() {
-        let chosen = match selection {
-            Selection::Auto => match compile::scope(p, &lib.registry, as_of) {
-                Ok(s) => s.holds(&doc),
-                Err(e) => {
-                    out.diagnostics.push(compile_error(p, &e));
-                    false
-                }
-            },
-            Selection::Explicit(ids) => ids.iter().any(|i| i == &p.id),
-        };
+        let (chosen, forced) = selection.choice(&p.id).unwrap_or((true, false));
         if !chosen {
+            continue;
+        }
+        let applies = match compile::scope(p, &lib.registry, as_of) {
+            Ok(s) => s.holds(&doc),
+            Err(e) => {
+                out.diagnostics.push(compile_error(p, &e));
+                continue;
+            }
+        };
+        let named = !matches!(selection, Selection::Auto);
+        if !applies && named {
+            out.diagnostics.push(not_applicable(p, forced));
+        }
+        if !applies && !forced {
             continue;
         }
         let c = compile::profile(p, &lib.registry, as_of);
@@ -160,14 +167,12 @@ fn evaluate_owned(
         out.profiles_applied.push(p.id.clone());
         active.push((pi, p, c));
     }
-    if let Selection::Explicit(ids) = selection {
-        for id in ids {
-            if !lib.profiles.iter().any(|p| &p.id == id) {
-                out.diagnostics.push(Diagnostic::error(
-                    "profile/unknown",
-                    format!("no profile with id `{id}`"),
-                ));
-            }
+    for id in selection.named() {
+        if !lib.profiles.iter().any(|p| &p.id == id) {
+            out.diagnostics.push(Diagnostic::error(
+                "profile/unknown",
+                format!("no profile with id `{id}`"),
+            ));
         }
     }
 
@@ -287,6 +292,34 @@ fn evaluate_owned(
         _ => Value::Null,
     };
     (out, manifest)
+}
+
+/// The one notice for a profile chosen by id whose scope does not hold:
+/// its rules stay silent, unless it was forced (a what-if).
+fn not_applicable(p: &Profile, forced: bool) -> Diagnostic {
+    let reason = p.applies_to.as_deref().map_or_else(
+        || "its scope condition does not hold".to_string(),
+        |t| format!("the profile covers {t}"),
+    );
+    let message = if forced {
+        format!(
+            "{} ({}) does not apply to this manifest ({reason}); evaluated anyway as a what-if",
+            p.id, p.title
+        )
+    } else {
+        format!(
+            "{} ({}) does not apply to this manifest ({reason}); its rules were not evaluated",
+            p.id, p.title
+        )
+    };
+    let mut d = Diagnostic::new(Severity::Info, "profile/not-applicable", message);
+    if !forced {
+        d.notes.push(format!(
+            "help: to see its findings anyway, as a what-if, use --force-profile {}",
+            p.id
+        ));
+    }
+    d
 }
 
 fn compile_error(p: &Profile, e: &str) -> Diagnostic {
@@ -766,7 +799,7 @@ fn describe(lib: &ProfileLibrary, schema: &Value, eval_path: &str) -> Option<Str
 }
 
 /// Maps an error's instance path in the evaluation document back to
-/// manifest pointers (engine.md §1 rule 3).
+/// manifest pointers (docs/engine.md rule 3).
 fn map_error(e: &ValidationError, doc: &Value, elem: Option<&str>, r: &Rule) -> Vec<String> {
     let ip = e.instance_path().as_str().to_string();
     let mut segs = super::sugar::pointer_segments(&ip);

@@ -47,8 +47,42 @@ pub struct ProfileId(pub usize);
 pub enum Selection {
     /// Every profile whose `scope` matches the manifest.
     Auto,
-    /// Exactly these profile ids, whatever their scope.
+    /// These profile ids, each evaluated only when its scope matches: a
+    /// chosen profile that does not apply is reported once (info, with the
+    /// reason) and its rules stay silent.
     Explicit(Vec<String>),
+    /// `selected` as [`Selection::Explicit`], plus `forced`: evaluated
+    /// whatever their scope, as a what-if.
+    WhatIf {
+        /// Chosen profiles, gated by their scope.
+        selected: Vec<String>,
+        /// Profiles evaluated even where they do not apply.
+        forced: Vec<String>,
+    },
+}
+
+impl Selection {
+    /// Is profile `id` chosen, and is it forced past its scope?
+    /// `None` under [`Selection::Auto`] (every profile is a candidate).
+    fn choice(&self, id: &str) -> Option<(bool, bool)> {
+        let has = |v: &[String]| v.iter().any(|x| x == id);
+        match self {
+            Selection::Auto => None,
+            Selection::Explicit(ids) => Some((has(ids), false)),
+            Selection::WhatIf { selected, forced } => {
+                Some((has(selected) || has(forced), has(forced)))
+            }
+        }
+    }
+
+    /// Every id named explicitly.
+    fn named(&self) -> Vec<&String> {
+        match self {
+            Selection::Auto => Vec::new(),
+            Selection::Explicit(ids) => ids.iter().collect(),
+            Selection::WhatIf { selected, forced } => selected.iter().chain(forced).collect(),
+        }
+    }
 }
 
 /// Every loaded profile (shipped and user files), the shared library
@@ -292,7 +326,7 @@ impl ProfileLibrary {
         &self.shared
     }
 
-    /// The known conflicts between regimes (catalog §6.3); not profile rules.
+    /// The known conflicts between regimes; not profile rules.
     pub fn conflicts(&self) -> &[Conflict] {
         &self.shared.conflicts
     }

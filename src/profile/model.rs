@@ -1,4 +1,4 @@
-//! The profile file model (PROFILES.md, engine.md §2), parsed with spans via
+//! The profile file model (docs/engine.md), parsed with spans via
 //! `toml::de::DeTable` so every rule keeps the span of its `id` for the
 //! secondary label of its findings.
 
@@ -12,7 +12,7 @@ use time::Date;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
-/// When a rule is in force (catalog §0.3).
+/// When a rule is in force.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EffectiveFrom {
     /// A fixed date.
@@ -43,7 +43,7 @@ impl EffectiveFrom {
     }
 }
 
-/// A condition split for the native pre-filter (engine.md §4.3): `const`
+/// A condition split for the native pre-filter (docs/engine.md): `const`
 /// conjuncts over derived/global booleans, and the residual schema.
 #[derive(Debug, Clone, Default)]
 pub struct Cond {
@@ -76,7 +76,7 @@ pub struct Rule {
     pub when: Option<Value>,
     /// `require` as written, for `explain`.
     pub require: Option<Value>,
-    /// Shared `[[check]]`s ANDed with `require` (catalog §6.1).
+    /// Shared `[[check]]`s ANDed with `require`.
     pub check: Vec<String>,
     /// Fallback manifest pointer.
     pub point_at: Option<String>,
@@ -84,13 +84,16 @@ pub struct Rule {
     pub native: Option<String>,
     /// Span of the rule's `id` value in the profile file.
     pub span: Span,
+    /// Manifest fields the rule's own conditions name (`for_each`, `/item`,
+    /// `/manifest` paths), as schema paths with `*` for array elements.
+    pub reads: Vec<String>,
     pub(crate) when_c: Cond,
     pub(crate) require_c: Option<Value>,
     /// Per entry of `check`: the condition under which it applies.
     pub(crate) check_when: Vec<Option<Value>>,
 }
 
-/// A `[[group]]` guard shared by several rules (engine.md §4.2).
+/// A `[[group]]` guard shared by several rules (docs/engine.md).
 #[derive(Debug, Clone)]
 pub struct Group {
     /// Group id.
@@ -121,6 +124,9 @@ pub struct Profile {
     pub rules: Vec<Rule>,
     /// Groups.
     pub groups: Vec<Group>,
+    /// Who the profile applies to, in words (`applies_to`): the reason given
+    /// when a profile chosen by id does not apply to a manifest.
+    pub applies_to: Option<String>,
     /// `scope` as written.
     pub scope_raw: Option<Value>,
     pub(crate) scope: Option<Cond>,
@@ -129,7 +135,7 @@ pub struct Profile {
     pub(crate) compiled: CompiledCache,
 }
 
-/// A shared `[[check]]` (catalog §6.1).
+/// A shared `[[check]]`.
 #[derive(Debug, Clone)]
 pub struct Check {
     /// `EQ-*` id.
@@ -147,7 +153,7 @@ pub struct Shared {
     pub defs: Map<String, Value>,
     /// Checks by id.
     pub checks: BTreeMap<String, Check>,
-    /// Known tensions between regimes (catalog §6.3), in file order.
+    /// Known tensions between regimes, in file order.
     pub conflicts: Vec<super::conflict::Conflict>,
     pub(crate) manifest_paths: Vec<ManifestPath>,
 }
@@ -594,6 +600,7 @@ pub(crate) fn load_profile(
         let Some(rt) = r.get_ref().as_table() else {
             continue;
         };
+        let reads_from = mp.len();
         let id = s_str(pr, "id");
         let span = rt.get("id").map_or(r.span(), |x| x.span());
         if rules.iter().any(|x| x.id == id) {
@@ -716,8 +723,15 @@ pub(crate) fn load_profile(
                 "a rule needs `require`, `check`, `native` or at least a `when`",
             ));
         }
+        let mut reads: Vec<String> = mp[reads_from.min(mp.len())..]
+            .iter()
+            .map(|m| format!("/{}", m.segments.join("/")))
+            .collect();
+        reads.sort();
+        reads.dedup();
         rules.push(Rule {
             id,
+            reads,
             severity: sv(pr, "severity")
                 .as_deref()
                 .and_then(Severity::parse)
@@ -752,6 +766,7 @@ pub(crate) fn load_profile(
         builtin,
         rules,
         groups,
+        applies_to: sv(pp, "applies_to"),
         scope_raw: pp.get("scope").cloned(),
         scope,
         severity_unless,

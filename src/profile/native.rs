@@ -1,4 +1,4 @@
-//! The `native` escape hatch (engine.md §7.6, §8): a handful of registered
+//! The `native` escape hatch (docs/engine.md): a handful of registered
 //! Rust checks for rules whose schema encoding would be unmaintainable. Each
 //! returns located findings `(manifest pointer, message)`.
 
@@ -114,7 +114,7 @@ fn single_build(m: &Value, refs: &RefData) -> Vec<(String, String)> {
     out
 }
 
-/// EQ-TRANSIT (catalog §6.1) on one endpoint.
+/// EQ-TRANSIT on one endpoint.
 fn transit_ok(e: &Value) -> bool {
     let t = &e["tls"];
     b(t, "/enabled")
@@ -129,7 +129,7 @@ fn personal(it: &Value) -> bool {
 }
 
 /// ftc.security-claims-substantiated: each marketing claim against what the
-/// manifest must show (catalog §2.4 claim table).
+/// manifest must show.
 fn security_claims(m: &Value) -> Vec<(String, String)> {
     let items = arr(&m["data_items"]);
     let endpoints = arr(&m["network_endpoints"]);

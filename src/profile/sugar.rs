@@ -1,4 +1,4 @@
-//! Loader obligations of engine.md §2/§7.2, applied while turning a TOML
+//! Loader obligations of docs/engine.md, applied while turning a TOML
 //! condition into plain JSON Schema 2020-12:
 //!
 //! - **path sugar**: a key starting with `/` is a JSON pointer into the
@@ -121,7 +121,7 @@ const TYPES: &[&str] = &[
     "null", "boolean", "object", "array", "number", "integer", "string",
 ];
 
-/// Keywords that imply a type (engine.md §2 "strict typing").
+/// Keywords that imply a type (docs/engine.md "strict typing").
 fn implied_type(kw: &str) -> Option<&'static str> {
     match kw {
         "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" | "multipleOf" => {
@@ -520,7 +520,7 @@ fn has_description(s: &Value) -> bool {
 }
 
 /// Builds nested `type: object` + `required` + `properties` for path keys
-/// (engine.md §2 "path sugar"), sharing common prefixes.
+/// (docs/engine.md "path sugar"), sharing common prefixes.
 fn render_paths(paths: Vec<(Vec<String>, Value)>) -> Value {
     #[derive(Default)]
     struct Node {

@@ -1,6 +1,6 @@
 //! Rule conditions in words, for `blueprint explain` and the generated
 //! reference (`profiles doc`): a profile's `when` and `require` are JSON
-//! Schema with path keys (engine.md §2); this turns the common keywords into
+//! Schema with path keys (docs/engine.md); this turns the common keywords into
 //! sentences and falls back to compact JSON.
 
 use serde_json::Value;

@@ -168,7 +168,7 @@ fn demo_validates_signs_and_verifies_the_bundled_example() {
     assert_eq!(again.status.code(), Some(2));
 }
 
-/// One requirement in several laws (catalog §6.1): one finding for people,
+/// One requirement in several laws: one finding for people,
 /// one result per rule for machines.
 #[test]
 fn a_shared_check_failing_under_several_laws_reads_as_one_finding() {

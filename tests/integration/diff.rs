@@ -1,4 +1,4 @@
-//! Deviation classes (catalog §7.2–§7.4) from pairs of manifests, evidence
+//! Deviation classes from pairs of manifests, evidence
 //! matching, and the `diff`, `observe` and `mud` commands.
 
 use crate::util::{blueprint, repo_file, text, write};

@@ -1,5 +1,5 @@
-//! Profile engine: loader traps (engine.md §2, §7.2) and evaluation
-//! features (§1, §7.5) with the small profiles of `tests/fixtures/profiles/`.
+//! Profile engine: loader traps (docs/engine.md) and evaluation
+//! features with the small profiles of `tests/fixtures/profiles/`.
 
 use blueprint::diag::{Diagnostic, Severity};
 use blueprint::manifest::document::{self, Limits};
@@ -340,13 +340,34 @@ fn scope_selects_profiles() {
     let text = serde_json::to_string(&m).unwrap_or_default();
     let doc = document::load(&mut map, "m.json", text.as_bytes(), &Limits::default())
         .unwrap_or_else(|d| panic!("{d:#?}"));
+    // Chosen by id, the profile still needs its scope: one info notice.
     let e = evaluate(
         &lib,
         &Selection::Explicit(vec!["test-gated".into()]),
         &doc,
         date!(2026 - 11 - 26),
     );
+    assert!(e.profiles_applied.is_empty(), "{:?}", e.profiles_applied);
+    let notices: Vec<_> = e
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "profile/not-applicable")
+        .collect();
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0].severity, Severity::Info);
+    assert!(e.diagnostics.iter().all(|d| d.rule.is_none()));
+    // Forced, it runs as a what-if.
+    let e = evaluate(
+        &lib,
+        &Selection::WhatIf {
+            selected: vec![],
+            forced: vec!["test-gated".into()],
+        },
+        &doc,
+        date!(2026 - 11 - 26),
+    );
     assert_eq!(e.profiles_applied, vec!["test-gated".to_string()]);
+    assert!(e.diagnostics.iter().any(|d| d.rule.is_some()));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Table-driven fire/silent cases for every shipped rule (PROFILES.md).
+//! Table-driven fire/silent cases for every shipped rule (docs/engine.md).
 //!
 //! Each `tests/fixtures/cases/<profile-id>.toml` lists `[[case]]`s: a base
 //! manifest (`tests/fixtures/bases/<name>.json`), pointers to `remove`, then
@@ -13,6 +13,8 @@
 //! `conflict/<slug>`). A case may give
 //! `previous = { base, set, remove, set_null }`, the previous deposit
 //! of the same blueprint, for rules over `global.diff` and item `diff`.
+//! `profiles = [ids]` chooses profiles as `--profile` does (each still
+//! gated by its scope) and `force = [ids]` as `--force-profile` (a what-if).
 
 use blueprint::diag::Severity;
 use blueprint::manifest::document::{self, Limits};
@@ -58,6 +60,12 @@ pub(crate) struct Case {
     /// Deviations of a shipped device (`[{at, class}]`), for diff-mode rules.
     #[serde(default)]
     pub(crate) deviations: Option<Vec<toml::Value>>,
+    /// Profiles chosen by id (`--profile`); default: every matching profile.
+    #[serde(default)]
+    pub(crate) profiles: Vec<String>,
+    /// Profiles evaluated whatever their scope (`--force-profile`).
+    #[serde(default)]
+    pub(crate) force: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -280,7 +288,15 @@ fn run_case(
             .as_ref()
             .map(|d| d.iter().filter_map(|v| toml_to_json(v).ok()).collect()),
     };
-    let e = evaluate_with(lib, &Selection::Auto, &doc, &extra, as_of);
+    let selection = match (c.profiles.is_empty(), c.force.is_empty()) {
+        (true, true) => Selection::Auto,
+        (_, true) => Selection::Explicit(c.profiles.clone()),
+        _ => Selection::WhatIf {
+            selected: c.profiles.clone(),
+            forced: c.force.clone(),
+        },
+    };
+    let e = evaluate_with(lib, &selection, &doc, &extra, as_of);
     // A `[[conflict]]` `conflict.<slug>` reports as `conflict/<slug>`, info.
     let code = match c.rule.strip_prefix("conflict.") {
         Some(slug) if is_conflict => format!("conflict/{slug}"),

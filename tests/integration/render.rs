@@ -110,8 +110,8 @@ const SCHEMA_CASES: &[(&str, &str, &str, &str, &str)] = &[
     (
         "not",
         "smart-meter.toml",
-        "purposes = [\"functional.service\"]",
-        "purposes = [\"collect\"]",
+        "id = \"supplier\"",
+        "id = \"first_party\"",
         "schema/not",
     ),
     (
@@ -278,6 +278,8 @@ fn rule_diagnostics_render_in_toml_and_json() {
                 || case.previous.is_some()
                 || case.deviations.is_some()
                 || case.as_of.is_some()
+                || !case.profiles.is_empty()
+                || !case.force.is_empty()
             {
                 continue;
             }

@@ -1,5 +1,5 @@
-//! `docs/seed-coverage.md` maps every seed passage of catalog §1.1 to the
-//! shipped rules that carry it.
+//! `docs/seed-coverage.md` maps every passage of the seed report (Finding
+//! Firmer Ground) that implies a device requirement to the rules carrying it.
 
 use crate::util::repo_file;
 use blueprint::profile::ProfileLibrary;
@@ -34,7 +34,11 @@ fn every_seed_passage_is_carried_by_shipped_rules() {
     let lib = ProfileLibrary::builtin(&mut map).expect("shipped profiles load");
     let rows = rows();
     let passages: BTreeSet<&str> = rows.iter().map(|(p, _)| p.as_str()).collect();
-    assert_eq!(rows.len(), 27, "catalog §1.1 has 27 seed passages");
+    assert_eq!(
+        rows.len(),
+        27,
+        "the seed report has 27 passages with device requirements"
+    );
     assert_eq!(passages.len(), 27, "a passage is listed twice");
     for must in [
         "L70",

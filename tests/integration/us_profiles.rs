@@ -1,6 +1,6 @@
 //! Severities of the US profiles that the fire/silent cases cannot see:
-//! the us-iot-cybersecurity-act `severity_unless` cap (catalog §0.1, §5.5)
-//! and the COPPA 2025 compliance date (catalog §0.3).
+//! the us-iot-cybersecurity-act `severity_unless` cap
+//! and the COPPA 2025 compliance date.
 
 use blueprint::diag::Severity;
 use blueprint::manifest::document::{self, Limits};

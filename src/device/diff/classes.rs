@@ -1,9 +1,9 @@
-//! The deviation classes of catalog §7.2 (P1–P13, forfeit-worthy) and §7.3
+//! The deviation classes of docs/deviations.md (P1–P13, forfeit-worthy) and M1–M9
 //! (M1–M9, minor), with the title, severity and rationale each finding carries.
 
 use serde::{Serialize, Serializer};
 
-/// One deviation class of catalog §7.2/§7.3.
+/// One deviation class of docs/deviations.md
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Class {
     P1,
@@ -30,7 +30,7 @@ pub enum Class {
     M9,
 }
 
-/// How a class is handled (catalog §7.3 "handling" column; every P class forfeits).
+/// How a class is handled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Handling {
@@ -38,12 +38,12 @@ pub enum Handling {
     Info,
     /// Warning, then correction within the cure window.
     Warning,
-    /// Privacy-jeopardizing: forfeit-worthy (§7.5).
+    /// Privacy-jeopardizing: forfeit-worthy (docs/deviations.md).
     Forfeit,
 }
 
 impl Class {
-    /// Every class in catalog order.
+    /// Every class in the order of docs/deviations.md.
     pub const ALL: [Class; 22] = [
         Class::P1,
         Class::P2,
@@ -69,17 +69,17 @@ impl Class {
         Class::M9,
     ];
 
-    /// The catalog code, e.g. `P3`.
+    /// The class code, e.g. `P3`.
     pub fn code(self) -> &'static str {
         self.info().0
     }
 
-    /// The catalog title.
+    /// The class title.
     pub fn title(self) -> &'static str {
         self.info().1
     }
 
-    /// Why a deviation of this class matters (catalog §7.2/§7.3 last column).
+    /// Why a deviation of this class matters.
     pub fn rationale(self) -> &'static str {
         self.info().2
     }
@@ -89,12 +89,12 @@ impl Class {
         Class::ALL.into_iter().find(|c| c.code() == code)
     }
 
-    /// Every P class is forfeit-worthy; M classes never are unless escalated (§7.5).
+    /// Every P class is forfeit-worthy; M classes never are unless escalated (docs/deviations.md).
     pub fn forfeit_worthy(self) -> bool {
         self < Class::M1
     }
 
-    /// Handling per §7.3.
+    /// Handling (docs/deviations.md).
     pub fn handling(self) -> Handling {
         match self {
             c if c.forfeit_worthy() => Handling::Forfeit,
@@ -103,7 +103,7 @@ impl Class {
         }
     }
 
-    /// The class weight of the §7.5 score.
+    /// The class weight of the forfeiture score (docs/deviations.md).
     pub fn weight(self) -> u32 {
         match self {
             Class::P5 | Class::P8 | Class::P11 => 10,
@@ -235,7 +235,7 @@ impl Serialize for Class {
     }
 }
 
-/// An escalation rule of catalog §7.4 that this tool applies.
+/// An escalation rule of docs/deviations.md that this tool applies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub enum EscalationRule {
     /// E1: the deviation touches sensitive (`SENS_ANY`) or children's data.

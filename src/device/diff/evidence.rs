@@ -1,4 +1,4 @@
-//! Blueprint against evidence from a shipped unit (catalog §7): traffic
+//! Blueprint against evidence from a shipped unit: traffic
 //! flows against `network_endpoints`, firmware digests and components
 //! against `device.firmware`.
 //!

@@ -1,5 +1,5 @@
-//! Typed diff of two manifests (catalog §3 fields) and its classification
-//! into §7.2/§7.3 deviation classes, with the §7.4 escalations E1 and E2.
+//! Typed diff of two manifests and its classification
+//! into the deviation classes of docs/deviations.md, with the escalations E1 and E2.
 //!
 //! Lists of objects are matched by identity (`id`, an endpoint's `host`, an
 //! open port's `port/proto`...), so reordering a list is not a change. Each
@@ -109,7 +109,7 @@ struct Walker<'a> {
     out: &'a mut Vec<Change>,
 }
 
-/// Absent and `null` are the same ("is set" means present and not null, §0.2).
+/// Absent and `null` are the same ("is set" means present and not null).
 fn set(v: Option<&Value>) -> Option<&Value> {
     v.filter(|v| !v.is_null())
 }

@@ -1,4 +1,4 @@
-//! Deviation engine (catalog §7): compares a blueprint with a newer blueprint
+//! Deviation engine: compares a blueprint with a newer blueprint
 //! ([`manifest`]) or with observations of a shipped unit ([`evidence`]) and
 //! classifies every difference as P1–P13 (forfeit-worthy) or M1–M9 (minor).
 //!
@@ -26,7 +26,7 @@ pub struct Deviation {
     pub class: Class,
     /// Title of the final class.
     pub title: String,
-    /// Whether the final class forfeits (§7.5).
+    /// Whether the final class forfeits (docs/deviations.md).
     pub forfeit_worthy: bool,
     /// Handling of the final class.
     pub handling: Handling,
@@ -44,11 +44,11 @@ pub struct Deviation {
     pub evidence: Vec<Evidence>,
     /// Why this class applies.
     pub rationale: String,
-    /// Set when a §7.4 rule raised the class.
+    /// Set when an escalation rule raised the class.
     pub escalation: Option<Escalation>,
 }
 
-/// A §7.4 escalation applied to a deviation.
+/// An escalation (docs/deviations.md) applied to a deviation.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Escalation {
     /// The rule applied.
@@ -162,7 +162,7 @@ impl Deviation {
         self
     }
 
-    /// Raises the class under a §7.4 rule (no-op when already forfeit-worthy).
+    /// Raises the class under an escalation rule (no-op when already forfeit-worthy).
     pub fn escalate(&mut self, rule: EscalationRule, to: Class, reason: impl Into<String>) {
         if self.class.forfeit_worthy() || !to.forfeit_worthy() {
             return;

@@ -129,7 +129,7 @@ pub fn sarif(r: &Report) -> Value {
                 "name": c.title(),
                 "shortDescription": {"text": c.title()},
                 "fullDescription": {"text": c.rationale()},
-                "properties": {"forfeit_worthy": c.forfeit_worthy(), "catalog": "profile-catalog §7"}
+                "properties": {"forfeit_worthy": c.forfeit_worthy(), "classes": "docs/deviations.md"}
             })
         })
         .collect();

@@ -1,5 +1,5 @@
-//! How each manifest field moves the risk envelope (catalog §7.1): the
-//! rule table that judges one structural change as loosening (a §7.2
+//! How each manifest field moves the risk envelope: the
+//! rule table that judges one structural change as loosening (a P
 //! class), tightening (M1, M8) or drift (M4), before escalation.
 
 use super::manifest::{Change, ChangeKind};
@@ -102,14 +102,14 @@ pub(super) fn rule(shape: &str) -> Rule {
     match shape {
         "blueprint.version" | "blueprint.issued_at" => Ignore,
         "markets[]" => AddLoosens(P4),
-        // §3.2 device
+        // device
         "device.intended_users[]" | "device.deployment_contexts[]" => AddLoosens(P1),
         "device.directed_to_children" => Bad(P1),
         "device.firmware.variants[]" => Custom(variant_added),
         "device.firmware.variants[].items[]" | "device.firmware.variants[].endpoints[]" => {
             AddLoosens(P11)
         }
-        // §3.3 sensors
+        // sensors
         "sensors[]" => AddLoosens(P2),
         "sensors[].type" => Custom(|_, _| judged(Class::P2, "The sensor's type changed.")),
         "sensors[].external_sensing" => Bad(P2),
@@ -119,7 +119,7 @@ pub(super) fn rule(shape: &str) -> Rule {
         "sensors[].default_enabled" => Bad(P9),
         "sensors[].user_disableable" => Good(P9),
         "sensors[].always_on" => Bad(P1),
-        // §3.4 data items
+        // data items
         "data_items[]" => Custom(item_added),
         "data_items[].category" => Custom(category),
         "data_items[].processing_location" => Custom(processing_location),
@@ -182,7 +182,7 @@ pub(super) fn rule(shape: &str) -> Rule {
         "data_items[].encryption.at_rest"
         | "data_items[].encryption.end_to_end"
         | "data_items[].encryption.local_link" => Good(P6),
-        // §3.5 recipients and endpoints
+        // recipients and endpoints
         "recipients[]" => AddLoosens(P3),
         "recipients[].country" => {
             Custom(|_, _| judged(Class::P4, "The recipient's country changed."))
@@ -211,7 +211,7 @@ pub(super) fn rule(shape: &str) -> Rule {
         }),
         "network_endpoints[].carries_items[]" => Custom(carries),
         "network_endpoints[].declared_in_notice" => Good(P3),
-        // §3.6 security
+        // security
         "security.authentication.password_scheme" => Custom(password_scheme),
         "security.authentication.unique_generation" => Custom(unique_generation),
         "security.authentication.brute_force_protection"
@@ -301,7 +301,7 @@ pub(super) fn rule(shape: &str) -> Rule {
         "security.vuln_disclosure.in_english" => GoodCommit(P13),
         "security.factory_reset.erases_user_data"
         | "security.factory_reset.erases_cloud_binding" => Good(P10),
-        // §3.7
+        //
         "user_rights.withdraw_consent"
         | "user_rights.opt_out_sale_share"
         | "user_rights.opt_out_ai_training"
@@ -555,7 +555,7 @@ fn legal_basis(c: &Change, _: &Ctx) -> Judged {
     }
 }
 
-/// P10 needs retention "materially longer": more than 2× or indefinite (§7.2).
+/// P10 needs retention "materially longer": more than 2× or indefinite (docs/deviations.md).
 fn retention(c: &Change, _: &Ctx) -> Judged {
     let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
     match (num(&c.before), num(&c.after)) {
@@ -666,7 +666,7 @@ fn variant_added(c: &Change, ctx: &Ctx) -> Judged {
 }
 
 /// M2 when another endpoint of the same operator already had the same
-/// country, protocol, TLS posture and carried items (§7.3 M2); M3 when it
+/// country, protocol, TLS posture and carried items (docs/deviations.md); M3 when it
 /// carries nothing personal (G3); otherwise P3.
 fn endpoint_added(c: &Change, ctx: &Ctx) -> Judged {
     let Some(new) = c.after.as_ref() else {
@@ -907,7 +907,7 @@ fn exposure(c: &Change, _: &Ctx) -> Judged {
     }
 }
 
-/// Longer than declared but inside the statutory 30 days is M9 (§7.3).
+/// Longer than declared but inside the statutory 30 days is M9 (docs/deviations.md).
 fn response_days(c: &Change, _: &Ctx) -> Judged {
     let num = |v: &Option<Value>| v.as_ref().and_then(Value::as_f64);
     match (num(&c.before), num(&c.after)) {

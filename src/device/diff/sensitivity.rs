@@ -1,20 +1,20 @@
-//! Which data items make a deviation sensitive (catalog §2.3, §2.3.1, §0.2),
+//! Which data items make a deviation sensitive,
 //! for escalation rule E1 and for telling personal from non-personal changes.
 //!
 //! This is the deviation engine's own reading of the matrix over a single
-//! item; it resolves the "C" cells exactly as §2.3.1 states, using only the
+//! item; it resolves the "C" cells as the derived view does, using only the
 //! item's fields (and `device.deployment_contexts` for video).
 
 use serde_json::Value;
 
-/// `personal(i)` (§0.2): a `user.*` category and not anonymous.
+/// `personal(i)` : a `user.*` category and not anonymous.
 pub fn personal(item: &Value) -> bool {
     let cat = category(item);
     (cat == "user" || cat.starts_with("user."))
         && item.get("identifiability").and_then(Value::as_str) != Some("anonymous")
 }
 
-/// Children's data: `subjects ∋ child` or a `user.children.*` category (§0.2).
+/// Children's data: `subjects ∋ child` or a `user.children.*` category .
 pub fn children(item: &Value) -> bool {
     under(category(item), "user.children")
         || item
@@ -23,7 +23,7 @@ pub fn children(item: &Value) -> bool {
             .is_some_and(|s| s.iter().any(|v| v.as_str() == Some("child")))
 }
 
-/// `i ∈ SENS_ANY` or children's data, over personal items only (§2.3).
+/// `i ∈ SENS_ANY` or children's data,  over personal items only.
 pub fn sensitive(item: &Value, manifest: &Value) -> bool {
     personal(item) && (children(item) || sens_any(item, manifest))
 }
@@ -40,7 +40,7 @@ fn flag(item: &Value, ptr: &str) -> bool {
     item.pointer(ptr).and_then(Value::as_bool).unwrap_or(false)
 }
 
-/// The union of the GDPR, PIPL and CPRA columns of §2.3, resolved per §2.3.1.
+/// The union of the GDPR, PIPL and CPRA sensitivity columns of the derived view.
 fn sens_any(item: &Value, manifest: &Value) -> bool {
     let cat = category(item);
     let biometric_use = item
@@ -48,14 +48,14 @@ fn sens_any(item: &Value, manifest: &Value) -> bool {
         .and_then(Value::as_str)
         .unwrap_or("none");
     let health_inference = flag(item, "/used_for/health_inference");
-    // `time_series` defaults to true (§3.4).
+    // `time_series` defaults to true.
     let time_series = item
         .get("time_series")
         .and_then(Value::as_bool)
         .unwrap_or(true);
     let precision = item.get("precision_m").and_then(Value::as_i64);
     // Keys sensitive per se in at least one column (Y), or whose C always
-    // holds in at least one column by §2.3.1's conservative defaults.
+    // holds in at least one column by conservative defaults.
     const ALWAYS: [&str; 18] = [
         "user.biometrics", // PIPL: Y
         "user.authorization.biometrics",
