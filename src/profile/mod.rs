@@ -14,6 +14,7 @@ pub mod doc;
 mod eval;
 mod model;
 mod native;
+mod reach;
 mod sugar;
 pub mod words;
 

@@ -126,6 +126,8 @@ pub struct Profile {
     pub(crate) scope: Option<Cond>,
     pub(crate) severity_unless: Option<Cond>,
     pub(crate) defs: Map<String, Value>,
+    /// Every manifest path its rules, groups and scope read (`*` = any element).
+    pub(crate) manifest_paths: Vec<Vec<String>>,
     pub(crate) compiled: CompiledCache,
 }
 
@@ -743,6 +745,7 @@ pub(crate) fn load_profile(
     if !diags.is_empty() {
         return Err(diags);
     }
+    let manifest_paths = mp.into_iter().map(|p| p.segments).collect();
     Ok(Profile {
         id: s_str(pp, "id"),
         title: s_str(pp, "title"),
@@ -756,6 +759,7 @@ pub(crate) fn load_profile(
         scope,
         severity_unless,
         defs,
+        manifest_paths,
         compiled: CompiledCache::default(),
     })
 }

@@ -1,0 +1,261 @@
+//! What the profiles reach: the manifest fields their rules read, and which
+//! profiles may apply to a product before its manifest is written (for
+//! `blueprint init`, which scaffolds exactly those fields).
+
+use super::compile::{self, SHARED_URI};
+use super::{Profile, ProfileLibrary};
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+use time::Date;
+
+/// How deep `$ref`s are followed while relaxing a scope (defs refer to defs).
+const MAX_REF_DEPTH: u32 = 16;
+
+impl ProfileLibrary {
+    /// Every manifest field the rules, groups and scopes of the profiles
+    /// `ids` read, plus those of the shared checks, as JSON pointers with `*`
+    /// for "any element" (`/data_items/*/consent/kind`). The loader records
+    /// these paths while desugaring (and checks each against the manifest
+    /// schema), so the set is exactly what evaluation looks at.
+    pub fn fields_read<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
+        let mut out: BTreeSet<String> = self
+            .shared
+            .manifest_paths
+            .iter()
+            .map(|p| pointer(&p.segments))
+            .collect();
+        for id in ids {
+            if let Some(p) = self.profile(id) {
+                out.extend(p.manifest_paths.iter().map(|s| pointer(s)));
+            }
+        }
+        out.remove("");
+        out
+    }
+
+    /// Profiles that may apply to a product described only by `probe` (its
+    /// `markets`, `device.product_class` and the `type` of each of its
+    /// `sensors`). Every other fact a scope asks about is not decided yet,
+    /// so it is taken to allow the profile: the scope is relaxed so that an
+    /// undecided condition holds (and fails under `not`). A profile left
+    /// out could not apply whatever the vendor answers later.
+    pub fn may_apply(&self, probe: &Value, as_of: Date) -> Vec<&Profile> {
+        let view = crate::derived::derive(probe, &self.refs, as_of);
+        let doc = serde_json::json!({ "manifest": probe, "global": view.global });
+        self.profiles
+            .iter()
+            .filter(|p| self.relaxed_scope_holds(p, &doc, as_of))
+            .collect()
+    }
+
+    fn relaxed_scope_holds(&self, p: &Profile, doc: &Value, as_of: Date) -> bool {
+        let Some(scope) = &p.scope else {
+            return true;
+        };
+        let natives_hold = scope.native.iter().all(|(ptr, want)| {
+            let segs = super::sugar::pointer_segments(ptr);
+            if known(&segs) != Known::Decided {
+                return true;
+            }
+            doc.pointer(ptr).and_then(Value::as_bool) == Some(*want)
+        });
+        if !natives_hold {
+            return false;
+        }
+        let Some(schema) = &scope.schema else {
+            return true;
+        };
+        let relax = Relax {
+            local: &p.defs,
+            shared: &self.shared.defs,
+        };
+        let relaxed = relax.walk(schema, &mut Vec::new(), true, 0);
+        // A scope that does not compile here would not compile for
+        // `validate` either, which reports it there; leave the profile in.
+        compile::build(&self.registry, &relaxed, as_of).is_ok_and(|v| v.is_valid(doc))
+    }
+}
+
+fn pointer(segs: &[String]) -> String {
+    segs.iter().map(|s| format!("/{s}")).collect()
+}
+
+/// What the probe says about a position in the evaluation document.
+#[derive(Debug, PartialEq, Eq)]
+enum Known {
+    /// On the way to a decided fact (the root, `manifest`, `manifest/sensors/*`).
+    Container,
+    /// Decided by the probe.
+    Decided,
+    /// Not decided yet.
+    Open,
+}
+
+fn known(pos: &[String]) -> Known {
+    let p: Vec<&str> = pos.iter().map(String::as_str).collect();
+    match p.as_slice() {
+        [] | ["manifest"] | ["global"] | ["manifest", "device"] => Known::Container,
+        ["manifest", "sensors"] | ["manifest", "sensors", _] => Known::Container,
+        ["global", "mkt", ..]
+        | ["manifest", "markets", ..]
+        | ["manifest", "format"]
+        | ["manifest", "device", "product_class"]
+        | ["manifest", "sensors", _, "type"] => Known::Decided,
+        _ => Known::Open,
+    }
+}
+
+/// Rewrites a desugared condition so that conditions on undecided facts
+/// give way: `true` where the condition counts for the profile (positive
+/// polarity), `false` under an odd number of `not`s.
+struct Relax<'a> {
+    local: &'a Map<String, Value>,
+    shared: &'a Map<String, Value>,
+}
+
+impl Relax<'_> {
+    fn walk(&self, s: &Value, pos: &mut Vec<String>, positive: bool, depth: u32) -> Value {
+        if known(pos) == Known::Open || depth > MAX_REF_DEPTH {
+            return Value::Bool(positive);
+        }
+        let Value::Object(o) = s else {
+            return s.clone();
+        };
+        let mut out = Map::new();
+        let mut parts = Vec::new();
+        for (k, v) in o {
+            match k.as_str() {
+                "$ref" => {
+                    let target = v.as_str().and_then(|r| self.resolve(r));
+                    parts.push(match target {
+                        Some(t) => self.walk(t, pos, positive, depth + 1),
+                        None => Value::Bool(positive),
+                    });
+                }
+                "$defs" => {}
+                "properties" => {
+                    let mut props = Map::new();
+                    for (name, sub) in v.as_object().into_iter().flatten() {
+                        pos.push(name.clone());
+                        props.insert(name.clone(), self.walk(sub, pos, positive, depth));
+                        pos.pop();
+                    }
+                    out.insert(k.clone(), Value::Object(props));
+                }
+                "required" if positive => {
+                    let kept: Vec<Value> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|n| {
+                            let mut p = pos.clone();
+                            p.push(n.as_str().unwrap_or_default().to_string());
+                            known(&p) != Known::Open
+                        })
+                        .cloned()
+                        .collect();
+                    out.insert(k.clone(), Value::Array(kept));
+                }
+                "allOf" | "anyOf" | "oneOf" => {
+                    let subs: Vec<Value> = v
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|x| self.walk(x, pos, positive, depth))
+                        .collect();
+                    // Relaxed branches may both hold: `oneOf` would then
+                    // reject what `anyOf` accepts.
+                    let key = if k == "oneOf" { "anyOf" } else { k.as_str() };
+                    out.insert(key.into(), Value::Array(subs));
+                }
+                "not" => {
+                    out.insert(k.clone(), self.walk(v, pos, !positive, depth));
+                }
+                "items" | "contains" => {
+                    pos.push("*".into());
+                    out.insert(k.clone(), self.walk(v, pos, positive, depth));
+                    pos.pop();
+                }
+                "if" | "then" | "else" => {
+                    out.insert(k.clone(), self.walk(v, pos, positive, depth));
+                }
+                _ => {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        if parts.is_empty() {
+            Value::Object(out)
+        } else {
+            parts.push(Value::Object(out));
+            serde_json::json!({ "allOf": parts })
+        }
+    }
+
+    fn resolve(&self, r: &str) -> Option<&Value> {
+        let name = match r.strip_prefix(SHARED_URI) {
+            Some(rest) => return self.shared.get(rest.strip_prefix("#/$defs/")?),
+            None => r.strip_prefix("#/$defs/")?,
+        };
+        self.local.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::source::SourceMap;
+    use serde_json::json;
+
+    fn lib() -> super::ProfileLibrary {
+        let mut map = SourceMap::new();
+        super::ProfileLibrary::builtin(&mut map).unwrap_or_else(|d| panic!("{d:?}"))
+    }
+
+    fn ids(lib: &super::ProfileLibrary, probe: serde_json::Value) -> Vec<String> {
+        let as_of = time::macros::date!(2026 - 06 - 01);
+        lib.may_apply(&probe, as_of)
+            .iter()
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn markets_gate_the_profiles_and_undecided_facts_do_not() {
+        let lib = lib();
+        let eu = ids(
+            &lib,
+            json!({"markets": ["EU"], "device": {"product_class": "consumer"}}),
+        );
+        assert!(eu.contains(&"eu-gdpr".to_string()), "{eu:?}");
+        assert!(eu.contains(&"etsi-en-303-645".to_string()), "{eu:?}");
+        assert!(!eu.iter().any(|p| p.starts_with("us-ca")), "{eu:?}");
+        assert!(!eu.iter().any(|p| p.starts_with("cn-")), "{eu:?}");
+        // The CCPA depends on revenue, not yet declared: it may apply.
+        let ca = ids(
+            &lib,
+            json!({"markets": ["US", "US-CA"], "device": {"product_class": "toy"}}),
+        );
+        assert!(ca.contains(&"us-ca-ccpa".to_string()), "{ca:?}");
+        assert!(ca.contains(&"us-coppa".to_string()), "{ca:?}");
+        assert!(!ca.contains(&"eu-gdpr".to_string()), "{ca:?}");
+    }
+
+    #[test]
+    fn a_decided_product_class_excludes_a_profile() {
+        let lib = lib();
+        let meter = ids(
+            &lib,
+            json!({"markets": ["EU"], "device": {"product_class": "smart_meter"}}),
+        );
+        assert!(!meter.contains(&"etsi-en-303-645".to_string()), "{meter:?}");
+    }
+
+    #[test]
+    fn fields_read_include_profile_and_shared_paths() {
+        let lib = lib();
+        let f = lib.fields_read(["report-baseline"]);
+        assert!(f.contains("/data_items/*/lifecycle/sell"), "{f:?}");
+        assert!(f.contains("/security/credentials/hardcoded_secrets"));
+        assert!(f.iter().all(|p| p.starts_with('/')));
+    }
+}
