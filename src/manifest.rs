@@ -3,4 +3,6 @@
 
 pub mod document;
 pub mod refs;
+pub mod scaffold;
 pub mod schema;
+pub mod todo;

@@ -326,7 +326,7 @@ pub(crate) fn paths_against(
     paths: &[sugar::ManifestPath],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for mp in paths {
+    for mp in paths.iter().filter(|p| p.reach == sugar::Reach::Key) {
         if let Err(bad) = sugar::schema_path(schema, schema, &mp.segments) {
             let msg = format!(
                 "`/{}`: `{bad}` is not a manifest field (see schemas/blueprint.v1.schema.json)",

@@ -3,7 +3,7 @@
 //! secondary label of its findings.
 
 use super::compile::CompiledCache;
-use super::sugar::{Cursor, ManifestPath, Sugar, pointer_segments};
+use super::sugar::{Cursor, ManifestPath, Reach, Sugar, pointer_segments};
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{FileId, Span};
 use serde_json::{Map, Value};
@@ -127,7 +127,7 @@ pub struct Profile {
     pub(crate) severity_unless: Option<Cond>,
     pub(crate) defs: Map<String, Value>,
     /// Every manifest path its rules, groups and scope read (`*` = any element).
-    pub(crate) manifest_paths: Vec<Vec<String>>,
+    pub(crate) manifest_paths: Vec<ManifestPath>,
     pub(crate) compiled: CompiledCache,
 }
 
@@ -451,6 +451,7 @@ pub(crate) fn load_shared(
             mp.push(ManifestPath {
                 segments: pointer_segments(fe),
                 span: ct.get("for_each").map_or(span.clone(), |x| x.span()),
+                reach: Reach::Key,
             });
         }
         let mut s = Sugar {
@@ -612,6 +613,7 @@ pub(crate) fn load_profile(
             mp.push(ManifestPath {
                 segments: pointer_segments(fe),
                 span: rt.get("for_each").map_or(span.clone(), |x| x.span()),
+                reach: Reach::Key,
             });
         }
         let group = sv(pr, "group");
@@ -745,7 +747,7 @@ pub(crate) fn load_profile(
     if !diags.is_empty() {
         return Err(diags);
     }
-    let manifest_paths = mp.into_iter().map(|p| p.segments).collect();
+    let manifest_paths = mp;
     Ok(Profile {
         id: s_str(pp, "id"),
         title: s_str(pp, "title"),

@@ -3,6 +3,7 @@
 //! `blueprint init`, which scaffolds exactly those fields).
 
 use super::compile::{self, SHARED_URI};
+use super::sugar::{ManifestPath, Reach};
 use super::{Profile, ProfileLibrary};
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
@@ -18,19 +19,41 @@ impl ProfileLibrary {
     /// these paths while desugaring (and checks each against the manifest
     /// schema), so the set is exactly what evaluation looks at.
     pub fn fields_read<'a>(&self, ids: impl IntoIterator<Item = &'a str>) -> BTreeSet<String> {
-        let mut out: BTreeSet<String> = self
-            .shared
-            .manifest_paths
-            .iter()
-            .map(|p| pointer(&p.segments))
-            .collect();
+        let mut out = BTreeSet::new();
+        self.add_reads(&self.shared.manifest_paths, &mut out);
         for id in ids {
             if let Some(p) = self.profile(id) {
-                out.extend(p.manifest_paths.iter().map(|s| pointer(s)));
+                self.add_reads(&p.manifest_paths, &mut out);
             }
         }
         out.remove("");
         out
+    }
+
+    /// Adds the pointers `paths` read: a path key as it is, a name under
+    /// plain `properties`/`required` when the manifest has such a field, and
+    /// under a `$ref` every field of the object it is applied to.
+    fn add_reads(&self, paths: &[ManifestPath], out: &mut BTreeSet<String>) {
+        let schema = &self.manifest_schema;
+        for mp in paths {
+            match mp.reach {
+                Reach::Key => {
+                    out.insert(pointer(&mp.segments));
+                }
+                Reach::Plain => {
+                    if super::sugar::schema_path(schema, schema, &mp.segments).is_ok() {
+                        out.insert(pointer(&mp.segments));
+                    }
+                }
+                Reach::Whole => {
+                    if let Some(node) = schema_node(schema, &mp.segments) {
+                        out.insert(pointer(&mp.segments));
+                        let mut segs = mp.segments.clone();
+                        descendants(schema, node, &mut segs, 0, out);
+                    }
+                }
+            }
+        }
     }
 
     /// Profiles that may apply to a product described only by `probe` (its
@@ -73,6 +96,66 @@ impl ProfileLibrary {
         // A scope that does not compile here would not compile for
         // `validate` either, which reports it there; leave the profile in.
         compile::build(&self.registry, &relaxed, as_of).is_ok_and(|v| v.is_valid(doc))
+    }
+}
+
+/// How deep [`descendants`] goes below an object read as a whole.
+const MAX_WHOLE_DEPTH: usize = 4;
+
+/// `node` with its `$ref`s (local to `root`) followed.
+fn deref<'v>(root: &'v Value, mut node: &'v Value) -> &'v Value {
+    for _ in 0..MAX_REF_DEPTH {
+        match node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+            .and_then(|p| root.pointer(p))
+        {
+            Some(t) => node = t,
+            None => break,
+        }
+    }
+    node
+}
+
+/// The schema of the manifest field at `segs` (`*` = array element), by
+/// the main `properties` and `items`.
+fn schema_node<'v>(root: &'v Value, segs: &[String]) -> Option<&'v Value> {
+    let mut n = deref(root, root);
+    for s in segs {
+        let next = if s == "*" {
+            n.get("items")?
+        } else {
+            n.get("properties")?.get(s)?
+        };
+        n = deref(root, next);
+    }
+    Some(n)
+}
+
+/// Every field of the object `node` (nested objects too), as pointers
+/// below `segs`; arrays of objects are not entered (their elements are
+/// the vendor's to list).
+fn descendants(
+    root: &Value,
+    node: &Value,
+    segs: &mut Vec<String>,
+    depth: usize,
+    out: &mut BTreeSet<String>,
+) {
+    if depth >= MAX_WHOLE_DEPTH {
+        return;
+    }
+    for (k, sub) in node
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        segs.push(k.clone());
+        out.insert(pointer(segs));
+        descendants(root, deref(root, sub), segs, depth + 1, out);
+        segs.pop();
     }
 }
 
