@@ -207,6 +207,12 @@ pub fn explain(args: &ExplainArgs) -> u8 {
         Ok(l) => l,
         Err(code) => return code,
     };
+    if let Some(text) = blueprint::manifest::todo::explain(&args.rule) {
+        return finish(&match args.format {
+            ListFormat::Json => json_text(&json!({ "code": args.rule, "explanation": text })),
+            ListFormat::Human => text,
+        });
+    }
     if let Some(c) = lib.conflicts().iter().find(|c| c.id == args.rule) {
         let text = match args.format {
             ListFormat::Json => json_text(&json!({

@@ -331,7 +331,7 @@ impl Gen<'_> {
         let mut out = Vec::new();
         for (key, sub) in node.get("properties").map(Node::entries).unwrap_or(&[]) {
             path.push(key.clone());
-            if required.contains(&key.as_str()) || self.read(path) {
+            if required.contains(&key.as_str()) || self.read(path) || self.given(path) {
                 out.push(self.entry(key, sub, path, at)?);
             }
             path.pop();
@@ -384,7 +384,8 @@ impl Gen<'_> {
                 });
             }
         }
-        let (value, todo) = match self.decided(path, at) {
+        let fixed = target.value_of("const");
+        let (value, todo) = match self.decided(path, at).or(fixed) {
             Some(v) => (v, None),
             None => (
                 self.sample(sub, path, at)
@@ -470,6 +471,17 @@ impl Gen<'_> {
         Ok(())
     }
 
+    /// A field set by a flag (`--name`, `--vendor`) is written even when
+    /// no profile reads it.
+    fn given(&self, path: &[String]) -> bool {
+        let p: Vec<&str> = path.iter().map(String::as_str).collect();
+        match p.as_slice() {
+            ["vendor"] | ["vendor", "legal_name"] => self.spec.vendor.is_some(),
+            ["device"] | ["device", "model"] => self.spec.name.is_some(),
+            _ => false,
+        }
+    }
+
     /// How many elements an array of objects gets: one per sensor for
     /// `sensors` and `data_items`, otherwise one template element.
     fn count(&self, path: &[String]) -> usize {
@@ -551,11 +563,13 @@ impl Gen<'_> {
                     cands.push(json!(1));
                 }
                 "string" => {
-                    cands.push(json!(self.spec.as_of.to_string()));
+                    if is_date(root, sub) {
+                        cands.push(json!(self.spec.as_of.to_string()));
+                    }
                     cands.push(json!("TODO"));
                     // Pattern-bound strings without a sample: a URL, an
                     // e-mail address, a host name.
-                    cands.push(json!("https://example.com/TODO"));
+                    cands.push(json!("https://example.com/"));
                     cands.push(json!("todo@example.com"));
                     cands.push(json!("todo.example.com"));
                 }
@@ -735,9 +749,11 @@ fn hint(root: &Node, target: &Node) -> String {
             .get("enum")?
             .elements()
             .iter()
-            .map(|v| match v.to_value() {
-                Value::String(s) => s,
-                other => other.to_string(),
+            .filter_map(|v| match v.to_value() {
+                Value::String(s) => Some(s),
+                // TOML has no null: the field is left out instead.
+                Value::Null => None,
+                other => Some(other.to_string()),
             })
             .collect();
         if vals.len() > MAX_LISTED {
@@ -767,21 +783,52 @@ fn is_date(root: &Node, sub: &Node) -> bool {
     direct || t.get("format").and_then(Node::as_str) == Some("date")
 }
 
+/// Abbreviations a sentence does not end at ("GDPR Art. 9").
+const ABBREVIATIONS: &[&str] = &[
+    "Art", "Arts", "No", "Nos", "para", "paras", "e.g", "i.e", "cf", "vs", "s", "ss", "Sec", "St",
+];
+
 /// The first sentence of a schema description, without its references to
-/// the design notes (they mean nothing in a vendor's file).
+/// the project's design notes (they mean nothing in a vendor's file).
 fn one_line(d: &str) -> String {
-    let mut s = d.to_string();
-    while let Some(i) = s.find(" (catalog") {
-        match s[i..].find(')') {
-            Some(j) => s.replace_range(i..i + j + 1, ""),
-            None => break,
+    let s = strip_notes(d);
+    let mut end = s.len();
+    for (i, _) in s.match_indices(". ") {
+        let word = s[..i].rsplit([' ', '(']).next().unwrap_or("");
+        let next_upper = s[i + 2..].starts_with(|c: char| c.is_uppercase());
+        if next_upper && !ABBREVIATIONS.contains(&word) {
+            end = i + 1;
+            break;
         }
     }
-    let first = match s.find(". ") {
-        Some(i) => &s[..=i],
-        None => s.as_str(),
-    };
-    first.trim().to_string()
+    s[..end].trim().to_string()
+}
+
+/// Removes `catalog §N.N` and `seed LN` references, and the parentheses
+/// or commas they leave behind.
+fn strip_notes(d: &str) -> String {
+    let mut s = d.to_string();
+    for tag in ["catalog §", "seed L"] {
+        while let Some(i) = s.find(tag) {
+            let tail = &s[i + tag.len()..];
+            let len = tail
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .unwrap_or(tail.len());
+            // A trailing full stop belongs to the sentence, not the number.
+            let len = if tail[..len].ends_with('.') {
+                len - 1
+            } else {
+                len
+            };
+            let mut start = i;
+            let before = s[..i].trim_end();
+            if before.ends_with(',') || before.ends_with(';') {
+                start = before.len() - 1;
+            }
+            s.replace_range(start..i + tag.len() + len, "");
+        }
+    }
+    s.replace(" ()", "").replace("()", "").replace("( ", "(")
 }
 
 /// RFC 6901 pointer → unescaped segments.
@@ -824,19 +871,19 @@ impl Writer {
             w.text.push('\n');
         };
         line(self, &format!("#:schema {}", spec.schema_ref));
-        line(
-            self,
-            &format!(
-                "# Blueprint scaffold: {} for {}{}.",
-                spec.product_class,
-                spec.markets.join(", "),
-                if spec.sensors.is_empty() {
-                    String::new()
-                } else {
-                    format!(", with sensors {}", spec.sensors.join(", "))
-                }
-            ),
+        let about = format!(
+            "Blueprint scaffold: {} for {}{}.",
+            spec.product_class,
+            spec.markets.join(", "),
+            if spec.sensors.is_empty() {
+                String::new()
+            } else {
+                format!(", with sensors {}", spec.sensors.join(", "))
+            }
         );
+        for l in wrap(&about, HEADER_WIDTH) {
+            line(self, &format!("# {l}"));
+        }
         line(self, "#");
         line(
             self,
@@ -936,6 +983,28 @@ impl Writer {
     }
 }
 
+/// Width of the header comment's lines.
+const HEADER_WIDTH: usize = 76;
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    for w in text.split(' ') {
+        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
 /// A value in TOML syntax (inline), dates as local dates.
 fn render_value(v: &Value, date: bool) -> String {
     match v {
@@ -1002,6 +1071,18 @@ mod tests {
             "Where the item comes from."
         );
         assert_eq!(one_line("A sensor."), "A sensor.");
+        assert_eq!(
+            one_line("Data category (fideslang key, catalog §2.1)."),
+            "Data category (fideslang key)."
+        );
+        assert_eq!(
+            one_line("Lifecycle stages of the item (seed L518). More."),
+            "Lifecycle stages of the item."
+        );
+        assert_eq!(
+            one_line("A GDPR Art. 28 contract is signed. It says so."),
+            "A GDPR Art. 28 contract is signed."
+        );
     }
 
     #[test]

@@ -31,6 +31,21 @@ pub fn placeholders(doc: &Document, text: &str) -> Vec<Diagnostic> {
     out
 }
 
+/// What `blueprint explain todo/<pointer>` says; `None` for other codes.
+pub fn explain(code: &str) -> Option<String> {
+    let ptr = code.strip_prefix(CODE_PREFIX)?;
+    Some(format!(
+        "{code} (error)\n  `/{ptr}` still holds a placeholder\n\n\
+         `blueprint init` writes a manifest whose undecided values are placeholders: a value of\n\
+         the right type followed by a `{MARKER}` comment on its line (or, anywhere, the string\n\
+         \"{PLACEHOLDER_STRING}\"). Each one left is an error, so the manifest cannot pass or be\n\
+         signed, and the profiles are evaluated only once none is left (their findings\n\
+         would be about guesses).\n\n\
+         Fix: set `/{ptr}` to the value this device really has (the comment lists the\n\
+         allowed values), then delete the `{MARKER}` comment.\n"
+    ))
+}
+
 fn walk(doc: &Document, text: &str, v: &Value, ptr: &mut String, out: &mut Vec<Diagnostic>) {
     if !ptr.is_empty() {
         if let Some(span) = marked(doc, text, ptr) {

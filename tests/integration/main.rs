@@ -4,6 +4,7 @@ mod cli;
 mod crypto;
 mod diff;
 mod engine;
+mod init;
 mod profile_cases;
 mod profile_doc;
 mod render;
