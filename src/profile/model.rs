@@ -384,6 +384,9 @@ pub(crate) fn load_shared(
             shared.defs.insert(k.get_ref().to_string(), sch);
         }
     }
+    if let Some(d) = tbl(t, "defs") {
+        mp.extend(super::reach::def_reads(&plain["defs"], &d.span()));
+    }
     for (i, c) in checks.into_iter().flat_map(|a| a.iter()).enumerate() {
         let Some(ct) = c.get_ref().as_table() else {
             continue;
@@ -547,6 +550,10 @@ pub(crate) fn load_profile(
                 let sch = s.schema(v, &Cursor::Unknown, true);
                 defs.insert(k.get_ref().to_string(), sch);
             }
+        }
+        if let Some(d) = tbl(t, "defs") {
+            s.manifest_paths
+                .extend(super::reach::def_reads(&plain["defs"], &d.span()));
         }
         (
             pt.get("scope").map(|v| cond(&mut s, v)),

@@ -99,6 +99,97 @@ impl ProfileLibrary {
     }
 }
 
+/// Manifest fields read inside `[defs]` (given as plain JSON, path keys
+/// kept). Definitions are desugared without a position (they apply
+/// wherever they are referenced), so the loader records none of their
+/// paths; those that start at the manifest (`/manifest/…`, or plain
+/// `properties.manifest`) are found here, with every relative path, plain
+/// `properties` name and `required` name below them.
+pub(crate) fn def_reads(defs: &Value, span: &crate::source::Span) -> Vec<ManifestPath> {
+    fn walk(v: &Value, at: Option<&[String]>, depth: u32, out: &mut Vec<Vec<String>>) {
+        if depth > MAX_REF_DEPTH * 4 {
+            return;
+        }
+        match v {
+            Value::Array(a) => {
+                for x in a {
+                    walk(x, at, depth + 1, out);
+                }
+            }
+            Value::Object(o) => {
+                for (k, x) in o {
+                    let below = |seg: &[&str]| -> Option<Vec<String>> {
+                        let mut p = at?.to_vec();
+                        p.extend(seg.iter().map(|s| s.to_string()));
+                        Some(p)
+                    };
+                    let next: Option<Vec<String>> = if let Some(rel) = k.strip_prefix('/') {
+                        let segs: Vec<&str> = rel.split('/').collect();
+                        match (at, segs.split_first()) {
+                            (None, Some((&"manifest", rest))) => {
+                                Some(rest.iter().map(|s| s.to_string()).collect())
+                            }
+                            (Some(_), _) => below(&segs),
+                            _ => None,
+                        }
+                    } else {
+                        match k.as_str() {
+                            "properties" => {
+                                for (name, sub) in x.as_object().into_iter().flatten() {
+                                    let p = match at {
+                                        None if name == "manifest" => Some(Vec::new()),
+                                        None => None,
+                                        Some(_) => below(&[name]),
+                                    };
+                                    if let Some(p) = &p {
+                                        if !p.is_empty() {
+                                            out.push(p.clone());
+                                        }
+                                    }
+                                    walk(sub, p.as_deref(), depth + 1, out);
+                                }
+                                continue;
+                            }
+                            "required" => {
+                                for n in x.as_array().into_iter().flatten() {
+                                    if let Some(p) = n.as_str().and_then(|n| below(&[n])) {
+                                        out.push(p);
+                                    }
+                                }
+                                continue;
+                            }
+                            "items" | "contains" => below(&["*"]),
+                            "propertyNames" | "patternProperties" | "$defs" => continue,
+                            _ => at.map(<[String]>::to_vec),
+                        }
+                    };
+                    if k.starts_with('/') {
+                        if let Some(p) = &next {
+                            if !p.is_empty() {
+                                out.push(p.clone());
+                            }
+                        }
+                    }
+                    walk(x, next.as_deref(), depth + 1, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = Vec::new();
+    for d in defs.as_object().into_iter().flat_map(|o| o.values()) {
+        walk(d, None, 0, &mut found);
+    }
+    found
+        .into_iter()
+        .map(|segments| ManifestPath {
+            segments,
+            span: span.clone(),
+            reach: Reach::Plain,
+        })
+        .collect()
+}
+
 /// How deep [`descendants`] goes below an object read as a whole.
 const MAX_WHOLE_DEPTH: usize = 4;
 
@@ -331,6 +422,37 @@ mod tests {
             json!({"markets": ["EU"], "device": {"product_class": "smart_meter"}}),
         );
         assert!(!meter.contains(&"etsi-en-303-645".to_string()), "{meter:?}");
+    }
+
+    #[test]
+    fn definitions_read_the_manifest_too() {
+        let defs = json!({
+            "red": { "/manifest/device/radio": { "const": true },
+                     "anyOf": [{ "/manifest/device/product_class": { "enum": ["toy"] } }] },
+            "conf": { "/manifest/security/conformance": { "contains": { "/standard": { "const": "x" } } } },
+            "plain": { "required": ["manifest"], "properties": { "manifest": {
+                "required": ["sensors"], "properties": { "sensors": { "contains": {
+                    "properties": { "always_on": { "const": true } } } } } } } },
+            "elsewhere": { "/global/mkt/EU": { "const": true }, "/item/x": { "const": 1 } },
+        });
+        let got: Vec<String> = super::def_reads(&defs, &(0..0))
+            .iter()
+            .map(|p| super::pointer(&p.segments))
+            .collect();
+        for want in [
+            "/device/radio",
+            "/device/product_class",
+            "/security/conformance",
+            "/security/conformance/*/standard",
+            "/sensors",
+            "/sensors/*/always_on",
+        ] {
+            assert!(got.iter().any(|g| g == want), "{want} not in {got:?}");
+        }
+        assert!(
+            !got.iter().any(|g| g.contains("mkt") || g.ends_with("/x")),
+            "{got:?}"
+        );
     }
 
     #[test]
