@@ -36,13 +36,14 @@ pub fn explain(code: &str) -> Option<String> {
     let ptr = code.strip_prefix(CODE_PREFIX)?;
     Some(format!(
         "{code} (error)\n  `/{ptr}` still holds a placeholder\n\n\
-         `blueprint init` writes a manifest whose undecided values are placeholders: a value of\n\
-         the right type followed by a `{MARKER}` comment on its line (or, anywhere, the string\n\
-         \"{PLACEHOLDER_STRING}\"). Each one left is an error, so the manifest cannot pass or be\n\
-         signed, and the profiles are evaluated only once none is left (their findings\n\
-         would be about guesses).\n\n\
-         Fix: set `/{ptr}` to the value this device really has (the comment lists the\n\
-         allowed values), then delete the `{MARKER}` comment.\n"
+         `blueprint init` writes every value the vendor must decide as a placeholder:\n\
+         a value of the right type (so the file passes the schema check) followed by\n\
+         a `{MARKER}` comment on its line; the string \"{PLACEHOLDER_STRING}\" counts as one\n\
+         anywhere. Each placeholder left is an error, so the manifest can neither\n\
+         pass nor be signed, and the profiles are evaluated only once none is left\n\
+         (their findings would be about guesses).\n\n\
+         Fix: set `/{ptr}` to the value the device really has (the comment\n\
+         lists the allowed values), then delete the `{MARKER}` comment.\n"
     ))
 }
 

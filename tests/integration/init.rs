@@ -365,3 +365,34 @@ fn explain_describes_placeholders() {
     assert!(t.contains("/data_items/0/consent/kind"), "{t}");
     assert!(t.contains("# TODO"), "{t}");
 }
+
+#[test]
+fn an_unfilled_scaffold_cannot_be_signed() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "m.toml", init("EU", "consumer", "camera"));
+    let prefix = dir.path().join("vendor");
+    let o = blueprint()
+        .arg("keygen")
+        .arg("--out")
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let env = dir.path().join("env.json");
+    let o = blueprint()
+        .args(["sign", "--color", "never", "--as-of", AS_OF])
+        .arg(&m)
+        .arg("--key")
+        .arg(dir.path().join("vendor.key"))
+        .arg("-o")
+        .arg(&env)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("refusing to sign"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!env.exists());
+}
