@@ -3,7 +3,7 @@
 //! field is absent.
 //!
 //! The fields come from the profiles themselves
-//! ([`ProfileLibrary::fields_read`] over [`ProfileLibrary::may_apply`]),
+//! ([`ProfileLibrary::fields_needed`]: what the profiles that may apply read),
 //! plus whatever the manifest schema requires around them; the schema gives
 //! each field's place, type, allowed values and the one-line comment above
 //! it. Every value the vendor must decide is a placeholder: a value that
@@ -191,12 +191,7 @@ pub fn scaffold(lib: &ProfileLibrary, spec: &ScaffoldSpec) -> Result<Scaffold, S
             .map(|(t, id)| json!({ "id": id, "type": t }))
             .collect::<Vec<_>>(),
     });
-    let profiles: Vec<String> = lib
-        .may_apply(&probe, spec.as_of)
-        .iter()
-        .map(|p| p.id.clone())
-        .collect();
-    let fields = lib.fields_read(profiles.iter().map(String::as_str));
+    let (profiles, fields) = lib.fields_needed(&probe, spec.as_of);
     let reads: Vec<Vec<String>> = fields
         .iter()
         .map(|f| f.split('/').skip(1).map(str::to_string).collect())

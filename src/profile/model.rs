@@ -88,6 +88,8 @@ pub struct Rule {
     pub(crate) require_c: Option<Value>,
     /// Per entry of `check`: the condition under which it applies.
     pub(crate) check_when: Vec<Option<Value>>,
+    /// Its paths in the profile's `manifest_paths`.
+    pub(crate) reads: std::ops::Range<usize>,
 }
 
 /// A `[[group]]` guard shared by several rules (engine.md §4.2).
@@ -152,6 +154,10 @@ pub struct Shared {
     /// Known tensions between regimes (catalog §6.3), in file order.
     pub conflicts: Vec<super::conflict::Conflict>,
     pub(crate) manifest_paths: Vec<ManifestPath>,
+    /// Per check id: its paths in `manifest_paths`.
+    pub(crate) check_reads: BTreeMap<String, std::ops::Range<usize>>,
+    /// Per conflict: the profiles it names and its paths in `manifest_paths`.
+    pub(crate) conflict_reads: Vec<(Vec<String>, std::ops::Range<usize>)>,
 }
 
 /// Inputs the loader needs besides the file.
@@ -403,6 +409,7 @@ pub(crate) fn load_shared(
             ));
         }
         let fe_segs = for_each.as_deref().map(pointer_segments);
+        let first = mp.len();
         let mut s = Sugar {
             file,
             diags: &mut diags,
@@ -420,6 +427,7 @@ pub(crate) fn load_shared(
             o.entry("description").or_insert(Value::String(t));
         }
         shared.defs.insert(id.clone(), req);
+        shared.check_reads.insert(id.clone(), first..mp.len());
         shared.checks.insert(
             id.clone(),
             Check {
@@ -450,6 +458,7 @@ pub(crate) fn load_shared(
             ));
         }
         let for_each = sv(pc, "for_each");
+        let first = mp.len();
         if let Some(fe) = &for_each {
             mp.push(ManifestPath {
                 segments: pointer_segments(fe),
@@ -470,19 +479,23 @@ pub(crate) fn load_shared(
         let when_schema = ct
             .get("when")
             .map_or(Value::Bool(true), |w| s.schema(w, &Cursor::Root, false));
+        let profiles: Vec<String> = pc["profiles"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        shared
+            .conflict_reads
+            .push((profiles.clone(), first..mp.len()));
         shared.conflicts.push(super::conflict::Conflict {
             id,
             title: s_str(pc, "title"),
             citation: s_str(pc, "citation"),
-            profiles: pc["profiles"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            profiles,
             for_each,
             when: pc.get("when").cloned(),
             point_at: sv(pc, "point_at"),
@@ -605,6 +618,7 @@ pub(crate) fn load_profile(
             continue;
         };
         let id = s_str(pr, "id");
+        let first = mp.len();
         let span = rt.get("id").map_or(r.span(), |x| x.span());
         if rules.iter().any(|x| x.id == id) {
             diags.push(label_err(
@@ -748,6 +762,7 @@ pub(crate) fn load_profile(
             when_c,
             require_c,
             check_when,
+            reads: first..mp.len(),
         });
     }
     diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));

@@ -3,6 +3,7 @@
 //! `blueprint init`, which scaffolds exactly those fields).
 
 use super::compile::{self, SHARED_URI};
+use super::model::Cond;
 use super::sugar::{ManifestPath, Reach};
 use super::{Profile, ProfileLibrary};
 use serde_json::{Map, Value};
@@ -71,11 +72,122 @@ impl ProfileLibrary {
             .collect()
     }
 
+    /// The fields a product described by `probe` needs: those the
+    /// profiles that may apply read ([`Self::may_apply`]), leaving out the
+    /// rules whose `when` cannot hold for it (relaxed the same way: only
+    /// its markets, product class and sensor types are decided), the shared
+    /// checks no remaining rule uses, and conflicts between profiles that do
+    /// not all apply. Returns the profile ids too.
+    pub fn fields_needed(&self, probe: &Value, as_of: Date) -> (Vec<String>, BTreeSet<String>) {
+        let view = crate::derived::derive(probe, &self.refs, as_of);
+        let doc = serde_json::json!({ "manifest": probe, "global": view.global });
+        let profiles: Vec<&Profile> = self
+            .profiles
+            .iter()
+            .filter(|p| {
+                p.scope
+                    .as_ref()
+                    .is_none_or(|c| self.relaxed_holds(c, &p.defs, &doc, as_of))
+            })
+            .collect();
+        let ids: Vec<String> = profiles.iter().map(|p| p.id.clone()).collect();
+        let mut out = BTreeSet::new();
+        let mut checks: BTreeSet<&str> = BTreeSet::new();
+        for p in &profiles {
+            let mut in_rule = vec![false; p.manifest_paths.len()];
+            for r in &p.rules {
+                for i in r.reads.clone() {
+                    if let Some(x) = in_rule.get_mut(i) {
+                        *x = true;
+                    }
+                }
+                if self.relaxed_holds(&r.when_c, &p.defs, &doc, as_of) {
+                    let reads = p.manifest_paths.get(r.reads.clone()).unwrap_or(&[]);
+                    self.add_reads(reads, &mut out);
+                    checks.extend(r.check.iter().map(String::as_str));
+                    for v in [&r.require, &r.when].into_iter().flatten() {
+                        checks.extend(self.checks_referenced(v));
+                    }
+                }
+            }
+            let rest: Vec<ManifestPath> = p
+                .manifest_paths
+                .iter()
+                .zip(&in_rule)
+                .filter(|(_, r)| !**r)
+                .map(|(m, _)| m.clone())
+                .collect();
+            self.add_reads(&rest, &mut out);
+        }
+        // Checks build on checks (`$ref` to another check's definition).
+        let mut todo: Vec<&str> = checks.iter().copied().collect();
+        while let Some(c) = todo.pop() {
+            if let Some(d) = self.shared.defs.get(c) {
+                for n in self.checks_referenced(d) {
+                    if checks.insert(n) {
+                        todo.push(n);
+                    }
+                }
+            }
+        }
+        let shared = &self.shared;
+        let mut owned = vec![false; shared.manifest_paths.len()];
+        let mut take =
+            |range: &std::ops::Range<usize>, wanted: bool, out: &mut BTreeSet<String>| {
+                for i in range.clone() {
+                    if let Some(x) = owned.get_mut(i) {
+                        *x = true;
+                    }
+                }
+                if wanted {
+                    self.add_reads(shared.manifest_paths.get(range.clone()).unwrap_or(&[]), out);
+                }
+            };
+        for (id, range) in &shared.check_reads {
+            take(range, checks.contains(id.as_str()), &mut out);
+        }
+        for (names, range) in &shared.conflict_reads {
+            take(range, names.iter().all(|n| ids.contains(n)), &mut out);
+        }
+        let rest: Vec<ManifestPath> = shared
+            .manifest_paths
+            .iter()
+            .zip(&owned)
+            .filter(|(_, o)| !**o)
+            .map(|(m, _)| m.clone())
+            .collect();
+        self.add_reads(&rest, &mut out);
+        out.remove("");
+        (ids, out)
+    }
+
+    /// Shared checks that `v` names in a `$ref`.
+    fn checks_referenced(&self, v: &Value) -> Vec<&str> {
+        let text = v.to_string();
+        self.shared
+            .checks
+            .keys()
+            .filter(|id| text.contains(&format!("#/$defs/{id}\"")))
+            .map(String::as_str)
+            .collect()
+    }
+
     fn relaxed_scope_holds(&self, p: &Profile, doc: &Value, as_of: Date) -> bool {
-        let Some(scope) = &p.scope else {
-            return true;
-        };
-        let natives_hold = scope.native.iter().all(|(ptr, want)| {
+        match &p.scope {
+            Some(scope) => self.relaxed_holds(scope, &p.defs, doc, as_of),
+            None => true,
+        }
+    }
+
+    /// Does `cond` hold on `doc` with every undecided fact relaxed?
+    fn relaxed_holds(
+        &self,
+        cond: &Cond,
+        defs: &Map<String, Value>,
+        doc: &Value,
+        as_of: Date,
+    ) -> bool {
+        let natives_hold = cond.native.iter().all(|(ptr, want)| {
             let segs = super::sugar::pointer_segments(ptr);
             if known(&segs) != Known::Decided {
                 return true;
@@ -85,17 +197,20 @@ impl ProfileLibrary {
         if !natives_hold {
             return false;
         }
-        let Some(schema) = &scope.schema else {
+        let Some(schema) = &cond.schema else {
             return true;
         };
         let relax = Relax {
-            local: &p.defs,
+            local: defs,
             shared: &self.shared.defs,
         };
         let relaxed = relax.walk(schema, &mut Vec::new(), true, 0);
-        // A scope that does not compile here would not compile for
-        // `validate` either, which reports it there; leave the profile in.
-        compile::build(&self.registry, &relaxed, as_of).is_ok_and(|v| v.is_valid(doc))
+        // A condition that does not compile here would not compile for
+        // `validate` either, which reports it there; leave it in.
+        match compile::build(&self.registry, &relaxed, as_of) {
+            Ok(v) => v.is_valid(doc),
+            Err(_) => true,
+        }
     }
 }
 
