@@ -4,4 +4,6 @@
 pub mod doc;
 pub mod document;
 pub mod refs;
+pub mod scaffold;
 pub mod schema;
+pub mod todo;

@@ -9,6 +9,7 @@ use crate::diag::{Counts, Diagnostic, Severity};
 use crate::manifest::document::{self, Document, Format, Limits};
 use crate::manifest::refs;
 use crate::manifest::schema::SchemaChecker;
+use crate::manifest::todo;
 use crate::profile::{self, ProfileLibrary, Selection};
 use crate::source::{FileId, SourceMap};
 
@@ -77,9 +78,14 @@ pub fn validate_bytes(
     let mut profiles = Vec::new();
     if let Some(doc) = &mut document {
         diagnostics.extend(SchemaChecker::manifest().check(doc));
+        // Placeholders (`# TODO`) are findings of the schema stage; while
+        // one is left the profiles would judge guesses, so they wait.
+        let todos = todo::placeholders(doc, map.get(doc.file).text());
+        let unfilled = !todos.is_empty();
+        diagnostics.extend(todos);
         if !options.schema_only {
             let refs = reference_diagnostics(doc);
-            let shaped = diagnostics.is_empty() && refs.is_empty();
+            let shaped = diagnostics.is_empty() && refs.is_empty() && !unfilled;
             diagnostics.extend(refs);
             if let (true, Some(lib)) = (shaped, library) {
                 // Evaluates in place (no copy of the manifest); the
@@ -117,12 +123,16 @@ fn reference_diagnostics(doc: &Document) -> Vec<Diagnostic> {
         .collect()
 }
 
-/// File order first (primary span), then the more severe first, then code.
+/// Placeholders first (they are what is left to do), then file order
+/// (primary span), then the more severe first, then code.
 fn sort(diags: &mut [Diagnostic]) {
     diags.sort_by(|a, b| {
         let pa = a.primary().map(|l| (l.file, l.span.start));
         let pb = b.primary().map(|l| (l.file, l.span.start));
-        pa.cmp(&pb)
+        let ta = !a.code.starts_with(todo::CODE_PREFIX);
+        let tb = !b.code.starts_with(todo::CODE_PREFIX);
+        ta.cmp(&tb)
+            .then_with(|| pa.cmp(&pb))
             .then_with(|| rank(b.severity).cmp(&rank(a.severity)))
             .then_with(|| a.code.cmp(&b.code))
     });

@@ -171,14 +171,11 @@ fn fixed(kind: &str, id: &str, what: Option<&str>, format: ListFormat) -> Option
 }
 
 fn todo_text(pointer: &str, format: ListFormat) -> String {
-    let what = format!(
-        "A value left to fill in: the manifest marks `/{pointer}` as still to do. Replace the placeholder with the device's real value; signing refuses a manifest with open items."
-    );
+    let code = format!("todo/{pointer}");
+    let what = blueprint::manifest::todo::explain(&code).unwrap_or_default();
     match format {
-        ListFormat::Json => {
-            json_text(&json!({"code": format!("todo/{pointer}"), "explanation": what}))
-        }
-        ListFormat::Human => format!("todo/{pointer}\n\n{what}\n"),
+        ListFormat::Json => json_text(&json!({"code": code, "explanation": what})),
+        ListFormat::Human => what,
     }
 }
 

@@ -8,6 +8,7 @@ mod diff;
 mod docs;
 mod explain;
 mod findings;
+mod init;
 mod keygen;
 mod mud;
 mod observe;
@@ -71,6 +72,8 @@ pub enum ColorChoice {
 pub enum Command {
     /// Run the main job on the bundled example: validate, sign, verify and escrow a smart meter.
     Demo(demo::DemoArgs),
+    /// Write a new manifest with every field the profiles of its markets read, to fill in.
+    Init(init::InitArgs),
     /// Validate manifests against the schema and the privacy profiles of their markets.
     Validate(validate::ValidateArgs),
     /// List and show the privacy profiles.
@@ -125,6 +128,7 @@ pub fn main() -> ExitCode {
     };
     let code = match &cli.command {
         Command::Demo(args) => demo::run(args, cli.color),
+        Command::Init(args) => init::run(args),
         Command::Validate(args) => validate::run(args, cli.color),
         Command::Schema(args) => schema_cmd::run(args),
         Command::Profiles(cmd) => profiles::run(cmd),

@@ -15,6 +15,7 @@ pub mod doc;
 mod eval;
 mod model;
 mod native;
+mod reach;
 mod sugar;
 pub mod words;
 
@@ -360,7 +361,7 @@ pub(crate) fn paths_against(
     paths: &[sugar::ManifestPath],
 ) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for mp in paths {
+    for mp in paths.iter().filter(|p| p.reach == sugar::Reach::Key) {
         if let Err(bad) = sugar::schema_path(schema, schema, &mp.segments) {
             let msg = format!(
                 "`/{}`: `{bad}` is not a manifest field (see schemas/blueprint.v1.schema.json)",

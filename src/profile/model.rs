@@ -3,7 +3,7 @@
 //! secondary label of its findings.
 
 use super::compile::CompiledCache;
-use super::sugar::{Cursor, ManifestPath, Sugar, pointer_segments};
+use super::sugar::{Cursor, ManifestPath, Reach, Sugar, pointer_segments};
 use crate::diag::{Diagnostic, Label, Severity};
 use crate::source::{FileId, Span};
 use serde_json::{Map, Value};
@@ -91,6 +91,8 @@ pub struct Rule {
     pub(crate) require_c: Option<Value>,
     /// Per entry of `check`: the condition under which it applies.
     pub(crate) check_when: Vec<Option<Value>>,
+    /// Its paths in the profile's `manifest_paths`.
+    pub(crate) path_range: std::ops::Range<usize>,
 }
 
 /// A `[[group]]` guard shared by several rules (docs/engine.md).
@@ -132,6 +134,8 @@ pub struct Profile {
     pub(crate) scope: Option<Cond>,
     pub(crate) severity_unless: Option<Cond>,
     pub(crate) defs: Map<String, Value>,
+    /// Every manifest path its rules, groups and scope read (`*` = any element).
+    pub(crate) manifest_paths: Vec<ManifestPath>,
     pub(crate) compiled: CompiledCache,
 }
 
@@ -156,6 +160,10 @@ pub struct Shared {
     /// Known tensions between regimes, in file order.
     pub conflicts: Vec<super::conflict::Conflict>,
     pub(crate) manifest_paths: Vec<ManifestPath>,
+    /// Per check id: its paths in `manifest_paths`.
+    pub(crate) check_reads: BTreeMap<String, std::ops::Range<usize>>,
+    /// Per conflict: the profiles it names and its paths in `manifest_paths`.
+    pub(crate) conflict_reads: Vec<(Vec<String>, std::ops::Range<usize>)>,
 }
 
 /// Inputs the loader needs besides the file.
@@ -388,6 +396,9 @@ pub(crate) fn load_shared(
             shared.defs.insert(k.get_ref().to_string(), sch);
         }
     }
+    if let Some(d) = tbl(t, "defs") {
+        mp.extend(super::reach::def_reads(&plain["defs"], &d.span()));
+    }
     for (i, c) in checks.into_iter().flat_map(|a| a.iter()).enumerate() {
         let Some(ct) = c.get_ref().as_table() else {
             continue;
@@ -404,6 +415,7 @@ pub(crate) fn load_shared(
             ));
         }
         let fe_segs = for_each.as_deref().map(pointer_segments);
+        let first = mp.len();
         let mut s = Sugar {
             file,
             diags: &mut diags,
@@ -421,6 +433,7 @@ pub(crate) fn load_shared(
             o.entry("description").or_insert(Value::String(t));
         }
         shared.defs.insert(id.clone(), req);
+        shared.check_reads.insert(id.clone(), first..mp.len());
         shared.checks.insert(
             id.clone(),
             Check {
@@ -451,10 +464,12 @@ pub(crate) fn load_shared(
             ));
         }
         let for_each = sv(pc, "for_each");
+        let first = mp.len();
         if let Some(fe) = &for_each {
             mp.push(ManifestPath {
                 segments: pointer_segments(fe),
                 span: ct.get("for_each").map_or(span.clone(), |x| x.span()),
+                reach: Reach::Key,
             });
         }
         let mut s = Sugar {
@@ -470,19 +485,23 @@ pub(crate) fn load_shared(
         let when_schema = ct
             .get("when")
             .map_or(Value::Bool(true), |w| s.schema(w, &Cursor::Root, false));
+        let profiles: Vec<String> = pc["profiles"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        shared
+            .conflict_reads
+            .push((profiles.clone(), first..mp.len()));
         shared.conflicts.push(super::conflict::Conflict {
             id,
             title: s_str(pc, "title"),
             citation: s_str(pc, "citation"),
-            profiles: pc["profiles"]
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(Value::as_str)
-                        .map(str::to_string)
-                        .collect()
-                })
-                .unwrap_or_default(),
+            profiles,
             for_each,
             when: pc.get("when").cloned(),
             point_at: sv(pc, "point_at"),
@@ -551,6 +570,10 @@ pub(crate) fn load_profile(
                 defs.insert(k.get_ref().to_string(), sch);
             }
         }
+        if let Some(d) = tbl(t, "defs") {
+            s.manifest_paths
+                .extend(super::reach::def_reads(&plain["defs"], &d.span()));
+        }
         (
             pt.get("scope").map(|v| cond(&mut s, v)),
             pt.get("severity_unless").map(|v| cond(&mut s, v)),
@@ -602,6 +625,7 @@ pub(crate) fn load_profile(
         };
         let reads_from = mp.len();
         let id = s_str(pr, "id");
+        let first = mp.len();
         let span = rt.get("id").map_or(r.span(), |x| x.span());
         if rules.iter().any(|x| x.id == id) {
             diags.push(label_err(
@@ -617,6 +641,7 @@ pub(crate) fn load_profile(
             mp.push(ManifestPath {
                 segments: pointer_segments(fe),
                 span: rt.get("for_each").map_or(span.clone(), |x| x.span()),
+                reach: Reach::Key,
             });
         }
         let group = sv(pr, "group");
@@ -751,12 +776,14 @@ pub(crate) fn load_profile(
             when_c,
             require_c,
             check_when,
+            path_range: first..mp.len(),
         });
     }
     diags.extend(super::paths_against(ctx.manifest_schema, file, &mp));
     if !diags.is_empty() {
         return Err(diags);
     }
+    let manifest_paths = mp;
     Ok(Profile {
         id: s_str(pp, "id"),
         title: s_str(pp, "title"),
@@ -771,6 +798,7 @@ pub(crate) fn load_profile(
         scope,
         severity_unless,
         defs,
+        manifest_paths,
         compiled: CompiledCache::default(),
     })
 }

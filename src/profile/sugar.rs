@@ -55,6 +55,19 @@ impl Cursor {
 pub(crate) struct ManifestPath {
     pub segments: Vec<String>,
     pub span: Span,
+    pub reach: Reach,
+}
+
+/// How a rule reaches a manifest path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reach {
+    /// A path key or `for_each` (checked against the manifest schema).
+    Key,
+    /// A name under plain `properties` or `required` below a path: read,
+    /// but not checked (a plain schema may test for names that are absent).
+    Plain,
+    /// A `$ref` applied here: the definition reads the whole value.
+    Whole,
 }
 
 /// Context of one desugaring pass.
@@ -270,6 +283,9 @@ impl Sugar<'_> {
             let val = self.keyword(key, v, cursor, assertion);
             kws.insert(key.to_string(), val);
         }
+        if let (Cursor::Manifest(s), true) = (cursor, kws.contains_key("$ref")) {
+            self.record(s.clone(), span.clone(), Reach::Whole);
+        }
         // Strict typing.
         if !kws.contains_key("type") && !kws.contains_key("$ref") {
             let mut implied: Vec<&str> = kws.keys().filter_map(|k| implied_type(k)).collect();
@@ -340,6 +356,9 @@ impl Sugar<'_> {
                 } else {
                     Cursor::Unknown
                 };
+                if let Cursor::Manifest(s) = &c {
+                    self.record(s.clone(), k.span(), Reach::Plain);
+                }
                 let s = self.schema(x, &c, assertion);
                 m.insert(k.get_ref().to_string(), s);
             }
@@ -362,6 +381,18 @@ impl Sugar<'_> {
             return Value::Array(a.iter().map(|x| self.schema(x, &c, assertion)).collect());
         }
         let val = self.plain(v);
+        if let (Cursor::Manifest(s), "required") = (cursor, key) {
+            for name in val
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+            {
+                let mut p = s.clone();
+                p.push(name.to_string());
+                self.record(p, v.span(), Reach::Plain);
+            }
+        }
         let ok = match key {
             k if NUMBER_KW.contains(&k) => val.is_number(),
             k if COUNT_KW.contains(&k) || DAYS_KW.contains(&k) => val.as_u64().is_some(),
@@ -412,6 +443,14 @@ impl Sugar<'_> {
             );
         }
         val
+    }
+
+    fn record(&mut self, segments: Vec<String>, span: Span, reach: Reach) {
+        self.manifest_paths.push(ManifestPath {
+            segments,
+            span,
+            reach,
+        });
     }
 
     /// Validates a path key at `cursor`; returns its segments (relative to
@@ -498,6 +537,7 @@ impl Sugar<'_> {
             Cursor::Manifest(s) => self.manifest_paths.push(ManifestPath {
                 segments: s.clone(),
                 span,
+                reach: Reach::Key,
             }),
             _ => {}
         }

@@ -6,6 +6,7 @@ mod diff;
 mod engine;
 mod escrow;
 mod findings;
+mod init;
 mod log;
 mod manifest_doc;
 mod outputs;
