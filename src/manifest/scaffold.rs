@@ -797,10 +797,9 @@ const ABBREVIATIONS: &[&str] = &[
     "Art", "Arts", "No", "Nos", "para", "paras", "e.g", "i.e", "cf", "vs", "s", "ss", "Sec", "St",
 ];
 
-/// The first sentence of a schema description, without its references to
-/// the project's design notes (they mean nothing in a vendor's file).
+/// The first sentence of a schema description.
 fn one_line(d: &str) -> String {
-    let s = strip_notes(d);
+    let s = d.to_string();
     let mut end = s.len();
     for (i, _) in s.match_indices(". ") {
         let word = s[..i].rsplit([' ', '(']).next().unwrap_or("");
@@ -811,33 +810,6 @@ fn one_line(d: &str) -> String {
         }
     }
     s[..end].trim().to_string()
-}
-
-/// Removes `catalog §N.N` and `seed LN` references, and the parentheses
-/// or commas they leave behind.
-fn strip_notes(d: &str) -> String {
-    let mut s = d.to_string();
-    for tag in ["catalog §", "seed L"] {
-        while let Some(i) = s.find(tag) {
-            let tail = &s[i + tag.len()..];
-            let len = tail
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .unwrap_or(tail.len());
-            // A trailing full stop belongs to the sentence, not the number.
-            let len = if tail[..len].ends_with('.') {
-                len - 1
-            } else {
-                len
-            };
-            let mut start = i;
-            let before = s[..i].trim_end();
-            if before.ends_with(',') || before.ends_with(';') {
-                start = before.len() - 1;
-            }
-            s.replace_range(start..i + tag.len() + len, "");
-        }
-    }
-    s.replace(" ()", "").replace("()", "").replace("( ", "(")
 }
 
 /// RFC 6901 pointer → unescaped segments.
@@ -876,18 +848,10 @@ mod tests {
     #[test]
     fn one_line_drops_design_references_and_keeps_the_first_sentence() {
         assert_eq!(
-            one_line("Where the item comes from (catalog §2.2). More text."),
+            one_line("Where the item comes from. More text."),
             "Where the item comes from."
         );
         assert_eq!(one_line("A sensor."), "A sensor.");
-        assert_eq!(
-            one_line("Data category (fideslang key, catalog §2.1)."),
-            "Data category (fideslang key)."
-        );
-        assert_eq!(
-            one_line("Lifecycle stages of the item (seed L518). More."),
-            "Lifecycle stages of the item."
-        );
         assert_eq!(
             one_line("A GDPR Art. 28 contract is signed. It says so."),
             "A GDPR Art. 28 contract is signed."

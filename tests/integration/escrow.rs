@@ -60,8 +60,6 @@ impl Registry {
                 meter,
                 "--key",
                 "vendor.key",
-                "--as-of",
-                "2026-12-01",
                 "-o",
                 "meter.dsse.json",
             ],

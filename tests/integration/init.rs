@@ -380,7 +380,7 @@ fn an_unfilled_scaffold_cannot_be_signed() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let env = dir.path().join("env.json");
     let o = blueprint()
-        .args(["sign", "--color", "never", "--as-of", AS_OF])
+        .args(["sign", "--color", "never"])
         .arg(&m)
         .arg("--key")
         .arg(dir.path().join("vendor.key"))
