@@ -438,13 +438,25 @@ fn deposited_line(receipt: &Receipt) -> String {
 }
 
 fn deposit(a: &DepositArgs, color: ColorChoice) -> Result<u8, u8> {
+    // Refuse an existing receipt file before depositing: the deposit itself
+    // cannot be undone once it is in the log.
+    if let Some(p) = &a.out
+        && p.exists()
+    {
+        return Err(op(format!(
+            "{} exists; give the receipt a new file name",
+            p.display()
+        )));
+    }
     let mut r = open(&a.common)?;
     let (_, receipt) = deposit_one(&mut r, &a.envelope, &a.deposit, color)?;
     let text = receipt.to_json();
-    match &a.out {
-        Some(p) => write_file(p, text.as_bytes()).map_err(op)?,
-        None => output::stdout(text.as_bytes()).map_err(op)?,
-    }
+    output::write_output(
+        a.out.as_deref(),
+        text.as_bytes(),
+        output::Replace::default(),
+    )
+    .map_err(op)?;
     // Only now: the commit is durable and a signed checkpoint covers it.
     output::stderr_line(&deposited_line(&receipt));
     Ok(EXIT_OK)
@@ -462,22 +474,6 @@ fn deposit_each(a: &DepositEachArgs, color: ColorChoice) -> Result<u8, u8> {
         std::io::stdout().flush().map_err(op)?;
     }
     Ok(EXIT_OK)
-}
-
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result.map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 fn rotate(a: &RotateArgs) -> Result<u8, u8> {

@@ -360,8 +360,15 @@ pub fn file_report(a: &ReportArgs) -> u8 {
             .map_err(|e| refused(format!("{}: {e}", a.deviations.display())))?;
         let (envelope, id) = report.sign(&key).map_err(op)?;
         if let Some(out) = &a.out {
-            std::fs::write(out, envelope.to_json())
-                .map_err(|e| op(format!("cannot write {}: {e}", out.display())))?;
+            super::output::write_file(
+                out,
+                &envelope.to_json(),
+                super::output::Replace {
+                    force: false,
+                    key: Some(&a.key),
+                },
+            )
+            .map_err(op)?;
         }
         let classes: Vec<String> = report.classes.iter().map(|c| c.code().to_owned()).collect();
         let appended = append(
