@@ -184,10 +184,18 @@ pub fn summary(r: &FileReport, shown: &[findings::Shown], min: Severity) -> Stri
             }
         }
         if !listed.is_empty() {
-            let words: Vec<String> = listed
+            // A summary stays one readable line: a fresh scaffold has
+            // hundreds of `todo/` codes, all of them shown above.
+            const LISTED_MAX: usize = 12;
+            let more = listed.len().saturating_sub(LISTED_MAX);
+            let mut words: Vec<String> = listed
                 .into_iter()
+                .take(LISTED_MAX)
                 .map(|(n, c)| if c == 1 { n } else { format!("{n} ×{c}") })
                 .collect();
+            if more > 0 {
+                words.push(format!("and {more} more"));
+            }
             s.push_str(&format!("  {word}: {}\n", words.join(", ")));
         }
     }
