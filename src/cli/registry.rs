@@ -256,7 +256,7 @@ pub fn run(cmd: &RegistryCommand, color: ColorChoice) -> u8 {
 }
 
 /// Prints the error; refusals exit 1, everything else 2.
-fn fail(e: RegistryError) -> u8 {
+pub(super) fn fail(e: RegistryError) -> u8 {
     output::error(&e.to_string());
     if e.is_refusal() {
         EXIT_FINDINGS
@@ -265,19 +265,19 @@ fn fail(e: RegistryError) -> u8 {
     }
 }
 
-fn op(e: impl std::fmt::Display) -> u8 {
+pub(super) fn op(e: impl std::fmt::Display) -> u8 {
     output::error(&e.to_string());
     EXIT_OPERATIONAL
 }
 
-fn open(c: &Common) -> Result<Registry, u8> {
+pub(super) fn open(c: &Common) -> Result<Registry, u8> {
     let mut r = Registry::open(&c.dir).map_err(fail)?;
     r.set_lock_timeout(Duration::from_millis(c.lock_timeout))
         .map_err(fail)?;
     Ok(r)
 }
 
-fn emit(format: RegistryFormat, human: String, json: Value) -> Result<u8, u8> {
+pub(super) fn emit(format: RegistryFormat, human: String, json: Value) -> Result<u8, u8> {
     let text = match format {
         RegistryFormat::Human => human,
         RegistryFormat::Json => {

@@ -9,8 +9,9 @@
 //! Exit codes: 0 recorded (or shown); 1 refused (not a member, window still
 //! open, bond not held, ...); 2 operational (unreadable input, bad key, I/O).
 
-use super::registry::{Common, RegistryFormat};
-use super::{EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
+use super::registry::Common;
+use super::registry::{emit, fail, op, open};
+use super::{EXIT_FINDINGS, output};
 use blueprint::attest::canon::Digest;
 use blueprint::attest::dsse::{self, Envelope};
 use blueprint::attest::keys::{PublicKey, SigningKeyFile};
@@ -19,7 +20,7 @@ use blueprint::escrow::event::{
     RebuttalEvent, ReleaseEvent, ReportEvent, SignatureBytes, Text, Verdict, keyid_string,
 };
 use blueprint::escrow::ledger::{Config, DepositRecord, ReportRecord, State};
-use blueprint::escrow::registry::{Appended, Registry, RegistryError};
+use blueprint::escrow::registry::{Appended, Registry};
 use blueprint::escrow::report::{
     self, BlueprintRef, DeviationReport, EvidenceDigest, MAX_DEVIATIONS_BYTES, Rebuttal,
 };
@@ -30,7 +31,6 @@ use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// `registry member` subcommands.
 #[derive(Debug, Subcommand)]
@@ -172,44 +172,9 @@ fn done(result: Result<u8, u8>) -> u8 {
     result.unwrap_or_else(|code| code)
 }
 
-/// Prints the error; refusals exit 1, everything else 2.
-fn fail(e: RegistryError) -> u8 {
-    output::error(&e.to_string());
-    if e.is_refusal() {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OPERATIONAL
-    }
-}
-
-fn op(e: impl std::fmt::Display) -> u8 {
-    output::error(&e.to_string());
-    EXIT_OPERATIONAL
-}
-
 fn refused(e: impl std::fmt::Display) -> u8 {
     output::error(&e.to_string());
     EXIT_FINDINGS
-}
-
-fn open(c: &Common) -> Result<Registry, u8> {
-    let mut r = Registry::open(&c.dir).map_err(fail)?;
-    r.set_lock_timeout(Duration::from_millis(c.lock_timeout))
-        .map_err(fail)?;
-    Ok(r)
-}
-
-fn emit(format: RegistryFormat, human: String, json: Value) -> Result<u8, u8> {
-    let text = match format {
-        RegistryFormat::Human => human,
-        RegistryFormat::Json => {
-            let mut s = serde_json::to_string_pretty(&json).map_err(op)?;
-            s.push('\n');
-            s
-        }
-    };
-    output::stdout(text.as_bytes()).map_err(op)?;
-    Ok(EXIT_OK)
 }
 
 fn load_key(path: &Path) -> Result<SigningKeyFile, u8> {
