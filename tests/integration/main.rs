@@ -15,6 +15,7 @@ mod profile_doc;
 mod readme_tour;
 mod registry;
 mod render;
+mod sample_evidence;
 mod schema;
 mod seed_coverage;
 mod selection;
