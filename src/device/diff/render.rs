@@ -101,10 +101,16 @@ pub fn human(r: &Report) -> String {
         Verdict::ForfeitWorthy => "FORFEIT-WORTHY deviations",
         Verdict::InsufficientEvidence => "insufficient evidence",
     };
+    let n = |count: usize, one: &str, many: &str| {
+        format!("{count} {}", if count == 1 { one } else { many })
+    };
     let _ = writeln!(
         s,
-        "\n{verdict}: {} forfeit-worthy, {} warning, {} info ({} escalated)",
-        r.summary.forfeit_worthy, r.summary.warning, r.summary.info, r.summary.escalated
+        "\n{verdict}: {} forfeit-worthy, {}, {} ({} escalated)",
+        r.summary.forfeit_worthy,
+        n(r.summary.warning, "warning", "warnings"),
+        n(r.summary.info, "info", "infos"),
+        r.summary.escalated
     );
     s
 }
