@@ -27,8 +27,20 @@ use crate::attest::keys::{KeyId, PublicKey, SigningKeyFile};
 use crate::diag::Counts;
 use crate::validated::ValidatedManifest;
 
-/// DSSE `payloadType` of a blueprint deposit.
-pub const PAYLOAD_TYPE: &str = "application/vnd.blueprint.statement.v1+json";
+/// DSSE `payloadType` of a blueprint deposit: in-toto's own, so that
+/// in-toto and securesystemslib verifiers accept the envelope as it is
+/// (in-toto attestation `spec/v1/envelope.md`). What makes the statement a
+/// blueprint is its `predicateType` ([`PREDICATE_TYPE`]), checked on every
+/// read: a statement with any other predicate is never a deposit.
+pub const PAYLOAD_TYPE: &str = "application/vnd.in-toto+json";
+/// The `payloadType` that blueprint 0.1 envelopes carry; still verified so
+/// that deposits signed before the switch stay valid. Never written.
+pub const LEGACY_PAYLOAD_TYPE: &str = "application/vnd.blueprint.statement.v1+json";
+
+/// Is `payload_type` one a deposit envelope may carry?
+pub fn is_deposit_payload_type(payload_type: &str) -> bool {
+    payload_type == PAYLOAD_TYPE || payload_type == LEGACY_PAYLOAD_TYPE
+}
 /// in-toto Statement v1 `_type`.
 pub const STATEMENT_TYPE: &str = "https://in-toto.io/Statement/v1";
 /// `predicateType` of a blueprint deposit.
@@ -285,7 +297,14 @@ pub fn verify_deposit(
     threshold: NonZeroUsize,
     expected: Option<Digest>,
 ) -> Result<VerifiedDeposit, DepositRejection> {
-    let verified = dsse::verify(envelope, PAYLOAD_TYPE, trusted, threshold)?;
+    // The PAE binds whichever accepted type the envelope names; the
+    // predicateType check in `parse_deposit` keeps other statements out.
+    let payload_type = if envelope.payload_type == LEGACY_PAYLOAD_TYPE {
+        LEGACY_PAYLOAD_TYPE
+    } else {
+        PAYLOAD_TYPE
+    };
+    let verified = dsse::verify(envelope, payload_type, trusted, threshold)?;
     // Only the verified bytes are parsed.
     let reparsed: Value = serde_json::from_slice(&verified.payload)
         .map_err(|_| DepositRejection::NonCanonicalPayload)?;

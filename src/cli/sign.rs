@@ -12,7 +12,7 @@ use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::attest::canon::Digest;
 use blueprint::attest::dsse::{Envelope, MAX_ENVELOPE_BYTES};
 use blueprint::attest::keys::{KeyId, SigningKeyFile};
-use blueprint::attest::statement::{self, PAYLOAD_TYPE};
+use blueprint::attest::statement;
 use blueprint::manifest::document::Limits;
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
@@ -69,7 +69,7 @@ fn sign(args: &SignArgs, color: ColorChoice) -> Result<(), u8> {
     let (envelope, digest) = if let Some(env_path) = &args.append {
         let mut envelope = read_envelope(env_path)?;
         let payload = envelope.payload_bytes().map_err(op_error)?;
-        if envelope.payload_type != PAYLOAD_TYPE {
+        if !statement::is_deposit_payload_type(&envelope.payload_type) {
             return Err(op_error(format!(
                 "{}: payloadType is {:?}, not a blueprint deposit",
                 env_path.display(),

@@ -427,10 +427,20 @@ fn every_forgery_is_rejected_with_a_reason() {
         (
             "tampered payloadType",
             edit(&env, |v| {
-                v["payloadType"] = json!("application/vnd.in-toto+json")
+                v["payloadType"] = json!("application/vnd.blueprint.report.v1+json")
             }),
             vec![],
             "payload-type",
+        ),
+        (
+            // Both deposit payload types are accepted, but the PAE binds the
+            // one that was signed.
+            "payloadType relabelled to the legacy deposit type",
+            edit(&env, |v| {
+                v["payloadType"] = json!("application/vnd.blueprint.statement.v1+json")
+            }),
+            vec![],
+            "threshold-not-met",
         ),
         (
             "signature with S+L",
@@ -582,4 +592,68 @@ fn hostile_envelopes_are_bounded_and_operational_errors_exit_2() {
     assert_eq!(code, 2, "{err}");
     let (code, _, _) = verify(&junk, &[&public], &["--threshold", "0"]);
     assert_eq!(code, 2);
+}
+
+#[test]
+fn blueprint_signs_with_in_toto_payload_type_and_still_verifies_0_1_envelopes() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "meter.toml", SIGNABLE_TOML);
+    let (key, public) = write_key(dir.path(), "v", 3);
+    let env = sign(dir.path(), &m, &key, "env.json");
+    assert_eq!(
+        read_envelope(&env)["payloadType"],
+        "application/vnd.in-toto+json"
+    );
+    let (code, out, err) = verify(&env, &[public.as_path()], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // Written by blueprint 0.1.0 (payloadType application/vnd.blueprint.
+    // statement.v1+json); kept so that old deposits keep verifying.
+    let legacy = repo_file("tests/fixtures/legacy/meter-0.1.0.dsse.json");
+    assert_eq!(
+        read_envelope(&legacy)["payloadType"],
+        "application/vnd.blueprint.statement.v1+json"
+    );
+    let legacy_pub = repo_file("tests/fixtures/legacy/legacy-vendor.pub");
+    let (code, out, err) = verify(
+        &legacy,
+        &[legacy_pub.as_path()],
+        &[
+            "--manifest",
+            repo_file("examples/smart-meter.toml").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("verified: Voltaris Metering GmbH/EM5-G"),
+        "{out}"
+    );
+}
+
+#[test]
+fn only_a_blueprint_predicate_is_a_blueprint() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = write(dir.path(), "meter.toml", SIGNABLE_TOML);
+    let (key, public) = write_key(dir.path(), "v", 4);
+    let env = sign(dir.path(), &m, &key, "env.json");
+    let good = read_envelope(&env);
+    let payload = STANDARD.decode(good["payload"].as_str().unwrap()).unwrap();
+    let signer = SigningKeyFile::from_seed(&[4; 32]);
+
+    // The same statement under another predicate (a build provenance, say),
+    // canonical and validly signed with in-toto's payload type.
+    let mut other: Value = serde_json::from_slice(&payload).unwrap();
+    other["predicateType"] = json!("https://slsa.dev/provenance/v1");
+    let other = Envelope::sign(PAYLOAD_TYPE, &canon::canonicalize(&other).unwrap(), &signer);
+    let p = write(dir.path(), "provenance.json", other.to_json());
+    let (code, out, err) = verify(&p, &[public.as_path()], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("predicateType"), "{out}");
+
+    // A signed checkpoint of the registry's log is no envelope at all.
+    let note = "registry.example/escrow\n4\nFsw/E5n+wzzgsLN7gsh8bEGJPd5HYZo+A9/x6/lsZiU=\n\n\u{2014} registry.example/escrow AAAAAPCx+1UGyD3P39uWcD5oxnOM4Wid3IOuwi1fVVG+R1jk2B7sbBfPcn8ndvDnE5pRLgz8Rp6NuDHodKEXz6m7fKrkQAo=\n";
+    let p = write(dir.path(), "checkpoint.txt", note);
+    let (code, out, err) = verify(&p, &[public.as_path()], &[]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(!out.starts_with("verified"), "{out}");
 }
