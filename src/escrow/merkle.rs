@@ -337,7 +337,8 @@ pub fn consistency_proof<R: NodeReader>(
 /// subtree on the border above it.
 fn inclusion_len(index: u64, size: u64) -> usize {
     let inner = 64 - (index ^ (size - 1)).leading_zeros();
-    let border = (index >> inner).count_ones();
+    // `inner` is 64 when the paths diverge at the top bit (size > 2^63).
+    let border = index.checked_shr(inner).unwrap_or(0).count_ones();
     (inner + border) as usize
 }
 

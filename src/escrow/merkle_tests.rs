@@ -580,3 +580,26 @@ fn proofs_read_logarithmically_many_nodes() {
     root(&c, 2999).unwrap();
     assert!(c.1.get() <= 12);
 }
+
+/// Found by the `proof_verify` fuzz target: for trees of more than 2^63
+/// leaves the proof length shifted a u64 by 64 bits (a panic in debug
+/// builds, a wrong expected length in release).
+#[test]
+fn inclusion_proof_length_holds_for_trees_above_2_pow_63() {
+    assert_eq!(inclusion_len(0, (1 << 63) + 1), 64);
+    assert_eq!(inclusion_len(1 << 63, (1 << 63) + 1), 1);
+    // The last leaf of 2^64 − 1: one sibling per complete subtree to its left.
+    assert_eq!(inclusion_len(u64::MAX - 1, u64::MAX), 63);
+    let leaf = leaf_hash(b"x");
+    let got = verify_inclusion(&leaf, 0xfff7_0000, 0xfff6_0000_0000_0001, &[], &leaf);
+    assert!(
+        matches!(
+            got,
+            Err(ProofError::WrongLength {
+                expected: 64,
+                got: 0
+            })
+        ),
+        "{got:?}"
+    );
+}
