@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Canonical form, Ed25519 and DSSE against public vectors and OpenSSL
-# (reliability.md T01-T03, T11, T12, T15; the OpenSSL interoperability of
+# (RFC 8785, RFC 8032, DSSE; the OpenSSL interoperability of
 # keys and signatures). Sourced by scripts/conformance.sh.
 #
 # Library checks that have no CLI of their own run through the example
@@ -14,7 +14,7 @@ crypto_quiet() { "$@" >/dev/null 2>&1; }
 mkdir -p "$crypto_dir"
 crypto_vec="$EXAMPLES/crypto_vectors"
 
-# --- RFC 8785: the six JCS files, byte-exact and as hex (T01, T02) ---------
+# --- RFC 8785: the six JCS files, byte-exact and as hex -------------------
 for crypto_in in "$VECTORS"/jcs/input/*.json; do
     crypto_name=$(basename "$crypto_in" .json)
     if "$BLUEPRINT" canon --color never "$crypto_in" >"$crypto_dir/$crypto_name.out" 2>"$crypto_dir/$crypto_name.err" &&
@@ -27,12 +27,12 @@ for crypto_in in "$VECTORS"/jcs/input/*.json; do
     fi
 done
 
-# --- ES6 number formatting: first 10^6 lines of numgen (T03) ---------------
+# --- ES6 number formatting: first 10^6 lines of numgen --------------------
 crypto_sum=$("$crypto_vec" es6-numbers 1000000 | sha256sum | cut -d' ' -f1)
 check "jcs/es6-numbers 10^6 lines sha256" \
     [ "$crypto_sum" = 49415fee2c56c77864931bd3624faad425c3c577d6d74e89a83bc725506dad16 ]
 
-# --- Ed25519: speccheck verdicts pinned, Wycheproof file (T11, T12) -------
+# --- Ed25519: speccheck verdicts pinned, Wycheproof file -----------------
 crypto_verdicts=$("$crypto_vec" speccheck "$VECTORS/ed25519/speccheck-cases.json")
 check "ed25519/speccheck verdicts XXXVXXXXXXXX (got $crypto_verdicts)" \
     [ "$crypto_verdicts" = XXXVXXXXXXXX ]

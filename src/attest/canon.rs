@@ -605,7 +605,7 @@ mod tests {
         assert_eq!(once, again);
     }
 
-    /// T10 (short form): random documents with awkward keys, strings and
+    /// Round trip (short form; `fuzz/` runs it coverage-guided): random documents with awkward keys, strings and
     /// numbers; the canonical form re-parses and re-canonicalizes to itself.
     #[test]
     fn random_documents_are_idempotent() {

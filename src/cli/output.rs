@@ -40,7 +40,7 @@ pub fn use_color(choice: super::ColorChoice) -> bool {
 }
 
 /// Reads a file of at most `limit` bytes, refusing larger ones before
-/// reading them (reliability.md P8).
+/// reading them, so a hostile size never costs memory.
 pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
     let meta =
         std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;

@@ -1,5 +1,6 @@
 //! canon, hash, keygen, sign and verify through the command line
-//! (reliability.md T01–T08, T11–T18, T34).
+//! (RFC 8785 canonical form, RFC 8032 strict Ed25519, DSSE envelopes and the
+//! in-toto Statement).
 
 mod es6_numgen;
 
@@ -105,7 +106,7 @@ fn es6_numbers_first_million_lines_match_published_sha256() {
         es6_numgen::sha256_of_lines(1_000_000, format),
         "49415fee2c56c77864931bd3624faad425c3c577d6d74e89a83bc725506dad16"
     );
-    // Edge strings from the upstream sample lines and T03.
+    // Edge strings from the upstream sample lines and RFC 8785 Appendix B.
     for (bits, want) in [
         (0x4340000000000001_u64, "9007199254740994"),
         (0x4340000000000002, "9007199254740996"),
