@@ -84,7 +84,7 @@ impl ConflictCache {
 pub(crate) fn evaluate(
     lib: &ProfileLibrary,
     doc: &mut Value,
-    elements: &HashMap<String, Value>,
+    (elements, parents): (&HashMap<String, Value>, &derived::Parents),
     src: &ManifestSource,
     as_of: Date,
     out: &mut Evaluation,
@@ -125,9 +125,14 @@ pub(crate) fn evaluate(
                 .pointer(&ptr)
                 .cloned()
                 .unwrap_or(Value::Null);
-            let facts = element_facts(elements, &doc["global"], &ptr)
+            let mut facts = element_facts(elements, &doc["global"], &ptr)
                 .cloned()
                 .unwrap_or(Value::Object(Map::new()));
+            if let (Some(shared), Value::Object(f)) =
+                (derived::parent_facts(parents, &ptr), &mut facts)
+            {
+                f.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
             if let Value::Object(w) = &mut *doc {
                 w.insert("item".into(), item);
                 w.insert("derived".into(), facts);

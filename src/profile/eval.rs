@@ -131,6 +131,7 @@ fn evaluate_owned(
         g.insert("deviations".into(), Value::Array(d.clone()));
     }
     let mut elements = view.elements;
+    let mut parents = view.parents;
     let mut wrapper = Map::new();
     wrapper.insert("manifest".into(), m);
     wrapper.insert("global".into(), view.global);
@@ -224,7 +225,11 @@ fn evaluate_owned(
                 .map(|l| format!("/global/{l}/{}", ptr.rsplit('/').next().unwrap_or("")));
             let facts = match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
                 Some(slot) => std::mem::take(slot),
-                None => elements.remove(&ptr).unwrap_or(Value::Object(Map::new())),
+                None => {
+                    let mut f = elements.remove(&ptr).unwrap_or(Value::Object(Map::new()));
+                    derived::lend_parent(&mut parents, &ptr, &mut f);
+                    f
+                }
             };
             if let Value::Object(w) = &mut doc {
                 w.insert("item".into(), item);
@@ -259,10 +264,11 @@ fn evaluate_owned(
             // Move the element and its facts back.
             if let Value::Object(w) = &mut doc {
                 let item = w.remove("item").unwrap_or(Value::Null);
-                let facts = w.remove("derived").unwrap_or(Value::Null);
+                let mut facts = w.remove("derived").unwrap_or(Value::Null);
                 match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
                     Some(slot) => *slot = facts,
                     None => {
+                        derived::return_parent(&mut parents, &ptr, &mut facts);
                         elements.insert(ptr.clone(), facts);
                     }
                 }
@@ -286,7 +292,7 @@ fn evaluate_owned(
                 .push(diagnostic(p, r, f, src, as_of, severity_capped[ai]));
         }
     }
-    super::conflict::evaluate(lib, &mut doc, &elements, src, as_of, &mut out);
+    super::conflict::evaluate(lib, &mut doc, (&elements, &parents), src, as_of, &mut out);
     let manifest = match doc {
         Value::Object(mut w) => w.remove("manifest").unwrap_or(Value::Null),
         _ => Value::Null,
