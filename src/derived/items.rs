@@ -5,6 +5,7 @@
 use super::markets::{is_eea_market, item_mkt};
 use super::{Ctx, arr, flag, located, mirror, sref, strs};
 use serde_json::{Map, Value, json};
+use std::collections::HashSet;
 
 /// Deprecated fideslang keys → v3.2.0 keys. `true` in the
 /// third column means the rule also applies to sub-keys (`user.biometric.*`).
@@ -539,19 +540,27 @@ fn flows(ctx: &Ctx, i: usize, it: &Value, endpoint_idx: &[usize]) -> Vec<Value> 
     out
 }
 
-/// Facts for every `data_items[*].cross_border[*]` entry, keyed by pointer.
-pub(crate) fn cross_border_facts(ctx: &Ctx, items: &[Value]) -> Vec<(String, Value)> {
+/// Facts for every `data_items[*].cross_border[*]` entry, keyed by pointer,
+/// and, once per item that has entries, the facts its entries share
+/// (`parent`, `parent_item`), keyed by the item's pointer: copying them
+/// into each entry would make an item with n entries cost n copies of
+/// itself (entries included), n² in all.
+pub(crate) fn cross_border_facts(
+    ctx: &Ctx,
+    items: &[Value],
+) -> (Vec<(String, Value)>, super::Parents) {
     let mut out = Vec::new();
+    let mut parents = super::Parents::new();
     for (i, it) in ctx.items.iter().enumerate() {
         let Some(facts) = items.get(i) else { continue };
-        let countries: Vec<&str> = arr(facts.get("flows"))
-            .iter()
-            .filter_map(|f| sref(f, "/country"))
-            .collect();
         let entries = arr(it.get("cross_border"));
         if entries.is_empty() {
             continue;
         }
+        let countries: HashSet<&str> = arr(facts.get("flows"))
+            .iter()
+            .filter_map(|f| sref(f, "/country"))
+            .collect();
         // The item's own facts, without the joins (flows, mirrors).
         let parent: Value = match facts {
             Value::Object(o) => Value::Object(
@@ -564,25 +573,28 @@ pub(crate) fn cross_border_facts(ctx: &Ctx, items: &[Value]) -> Vec<(String, Val
             ),
             _ => Value::Null,
         };
+        let item_at = format!("/data_items/{i}");
+        let mut shared = Map::new();
+        shared.insert("parent".into(), parent);
+        shared.insert("parent_item".into(), mirror(it, &item_at));
+        parents.insert(item_at, shared);
         for (j, e) in entries.iter().enumerate() {
             let at = format!("/data_items/{i}/cross_border/{j}");
             let recipient = sref(e, "/recipient")
                 .and_then(|r| ctx.recipient_index.get(r))
                 .map_or(Value::Null, |&k| ctx.recipient_mirror(k));
-            let reached = sref(e, "/to_country").is_some_and(|c| countries.contains(&c));
+            let reached = sref(e, "/to_country").is_some_and(|c| countries.contains(c));
             out.push((
                 at.clone(),
                 obj! {
                     "at": at,
                     "recipient": recipient,
-                    "parent": parent.clone(),
-                    "parent_item": mirror(it, &format!("/data_items/{i}")),
                     "reached": reached,
                 },
             ));
         }
     }
-    out
+    (out, parents)
 }
 
 /// `{id, at}` of item `i`.

@@ -51,6 +51,48 @@ pub struct DerivedView {
     /// Other per-element facts keyed by the element's manifest pointer
     /// (`/data_items/1/cross_border/0`).
     pub elements: HashMap<String, Value>,
+    /// Facts that every cross-border entry of an item reads (`parent`,
+    /// `parent_item`), once per item, keyed by the item's pointer; see
+    /// [`lend_parent`].
+    pub parents: Parents,
+}
+
+/// Facts shared by the cross-border entries of an item, keyed by the
+/// item's pointer.
+pub type Parents = HashMap<String, Map<String, Value>>;
+
+/// The item whose shared facts the element at `ptr` reads: a cross-border
+/// entry's item (`/data_items/1` for `/data_items/1/cross_border/0`).
+fn parent_of(ptr: &str) -> Option<&str> {
+    ptr.rsplit_once("/cross_border/").map(|(item, _)| item)
+}
+
+/// Moves the shared facts of `ptr`'s item into `facts` (an object), for the
+/// time the element is evaluated; [`return_parent`] moves them back.
+pub fn lend_parent(parents: &mut Parents, ptr: &str, facts: &mut Value) {
+    let (Some(shared), Value::Object(f)) = (parent_of(ptr).and_then(|p| parents.get_mut(p)), facts)
+    else {
+        return;
+    };
+    f.extend(std::mem::take(shared));
+}
+
+/// The shared facts of `ptr`'s item, when it has any.
+pub fn parent_facts<'a>(parents: &'a Parents, ptr: &str) -> Option<&'a Map<String, Value>> {
+    parents.get(parent_of(ptr)?)
+}
+
+/// Undoes [`lend_parent`].
+pub fn return_parent(parents: &mut Parents, ptr: &str, facts: &mut Value) {
+    let (Some(shared), Value::Object(f)) = (parent_of(ptr).and_then(|p| parents.get_mut(p)), facts)
+    else {
+        return;
+    };
+    for k in ["parent", "parent_item"] {
+        if let Some(v) = f.remove(k) {
+            shared.insert(k.into(), v);
+        }
+    }
 }
 
 /// Where the facts of the elements of `for_each` are listed in `global`.
@@ -105,7 +147,7 @@ pub fn derive_with_previous(
     let endpoint_facts = endpoints::endpoint_facts(&ctx, &item_facts);
     let recipient_facts = recipients::recipient_facts(&ctx, &item_facts);
     let sensor_facts = sensors::sensor_facts(&ctx, &item_facts);
-    let cross_border = items::cross_border_facts(&ctx, &item_facts);
+    let (cross_border, parents) = items::cross_border_facts(&ctx, &item_facts);
     let channel_facts = endpoints::channel_facts(&ctx);
     let mut global = global::global_facts(
         &ctx,
@@ -124,7 +166,11 @@ pub fn derive_with_previous(
         o.insert("diff".into(), d);
     }
     let elements: HashMap<String, Value> = cross_border.into_iter().collect();
-    DerivedView { global, elements }
+    DerivedView {
+        global,
+        elements,
+        parents,
+    }
 }
 
 /// Read-only helpers over the manifest shared by the fact families.

@@ -291,6 +291,7 @@ impl<'a> Resolver<'a> {
             None
         };
         let (kind, array, key) = target.describe();
+        let id = excerpt(id);
         let message = format!("`{field}` names {kind} \"{id}\", which is not declared");
         let hint = match suggestion {
             Some(s) => format!("did you mean \"{s}\"?"),
@@ -365,6 +366,7 @@ impl<'a> Resolver<'a> {
             .is_some_and(|set| set.contains(item_id));
         if !listed {
             let at = self.sensors.get(sensor).copied().unwrap_or(0);
+            let (sensor, item_id) = (excerpt(sensor), excerpt(item_id));
             self.push(
                 pointer(),
                 codes::SENSOR_NOT_PRODUCING,
@@ -391,7 +393,10 @@ impl<'a> Resolver<'a> {
             if device.covers(code) {
                 continue;
             }
-            let who = item_id.map_or_else(String::new, |id| format!(" of data item \"{id}\""));
+            let who = item_id.map_or_else(String::new, |id| {
+                format!(" of data item \"{}\"", excerpt(id))
+            });
+            let code = excerpt(code);
             self.push(
                 format!("{base}/markets/{j}"),
                 codes::ITEM_MARKET_OUTSIDE,
@@ -436,6 +441,7 @@ impl<'a> Resolver<'a> {
             } else {
                 None
             };
+            let op_id = excerpt(op_id);
             let hint = match suggestion {
                 Some(s) => format!("did you mean \"{s}\"?"),
                 None => format!(
@@ -504,6 +510,7 @@ impl<'a> Resolver<'a> {
             } else {
                 None
             };
+            let entry = excerpt(entry);
             let hint = match suggestion {
                 Some(s) => format!("did you mean \"{s}\"?"),
                 None => "a `covers` entry is a data item id, a remote-access channel id, a network endpoint host, or the topic \"vendor_staff_access\"".to_string(),
@@ -539,7 +546,9 @@ impl Target {
 }
 
 /// Indexes the `key` of every element of the array at `pointer`, reporting
-/// repeated ids.
+/// repeated ids: one problem per repeated id (at its second declaration),
+/// naming where it is declared, so that an id repeated n times costs one
+/// finding, not n - 1 (nor n² / 2 pairs).
 fn declare<'a>(
     m: &'a Value,
     pointer: &str,
@@ -548,20 +557,67 @@ fn declare<'a>(
     out: &mut Vec<RefProblem>,
 ) -> Declared<'a> {
     let mut seen = Declared::new();
+    // Repeated id → every index declaring it, in array order.
+    let mut repeats: HashMap<&'a str, Vec<usize>> = HashMap::new();
     for (i, el) in array_at(m, pointer).iter().enumerate() {
         let Some(id) = str_at(el, key) else { continue };
-        if let Some(first) = seen.get(id) {
-            out.push(RefProblem {
-                pointer: format!("{pointer}/{i}/{key}"),
-                code: codes::DUPLICATE_ID,
-                message: format!("{kind} id \"{id}\" is already declared at {pointer}/{first}"),
-                hint: format!("give each {kind} its own id; references cannot tell the two apart"),
-            });
-        } else {
-            seen.insert(id, i);
+        match seen.get(id) {
+            Some(&first) => repeats.entry(id).or_insert_with(|| vec![first]).push(i),
+            None => {
+                seen.insert(id, i);
+            }
         }
     }
+    let mut repeats: Vec<(&str, Vec<usize>)> = repeats.into_iter().collect();
+    repeats.sort_by_key(|(_, at)| at[1]);
+    for (id, at) in repeats {
+        let shown = excerpt(id);
+        let message = if at.len() == 2 {
+            format!(
+                "{kind} id \"{shown}\" is already declared at {pointer}/{}",
+                at[0]
+            )
+        } else {
+            let listed: Vec<String> = at
+                .iter()
+                .take(DUPLICATE_PLACES_SHOWN)
+                .map(|i| format!("{pointer}/{i}"))
+                .collect();
+            let more = at.len().saturating_sub(DUPLICATE_PLACES_SHOWN);
+            let tail = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!(
+                "{kind} id \"{shown}\" is declared {} times: at {}{tail}",
+                at.len(),
+                listed.join(", ")
+            )
+        };
+        out.push(RefProblem {
+            pointer: format!("{pointer}/{}/{key}", at[1]),
+            code: codes::DUPLICATE_ID,
+            message,
+            hint: format!("give each {kind} its own id; references cannot tell the two apart"),
+        });
+    }
     seen
+}
+
+/// How many declarations of a repeated id a message lists.
+const DUPLICATE_PLACES_SHOWN: usize = 5;
+
+/// Longest id a message quotes whole; longer ones are cut (an id that long
+/// is wrong anyway, and the schema says so).
+const QUOTE_MAX_CHARS: usize = 64;
+
+/// `id` for a message: whole when short, else its first characters and `…`.
+fn excerpt(id: &str) -> std::borrow::Cow<'_, str> {
+    match id.char_indices().nth(QUOTE_MAX_CHARS) {
+        None => std::borrow::Cow::Borrowed(id),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}…", &id[..cut])),
+    }
 }
 
 /// Closest candidate to `wanted` within a third of its length (at least 1

@@ -146,12 +146,34 @@ pub(crate) fn build(
 pub(crate) struct CompiledCond {
     /// Native conjuncts: path segments and the expected boolean.
     pub native: Vec<(Vec<String>, bool)>,
+    /// Conditions the schema implies (see [`necessary`]): when one fails,
+    /// the schema fails too, so the validator need not run.
+    pub quick: Vec<(Vec<String>, Quick)>,
     pub validator: Option<Validator>,
+}
+
+/// What a [`necessary`] condition wants at its path.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Quick {
+    /// The path exists.
+    Present,
+    /// The value is this string or boolean (`const`).
+    Is(Value),
+    /// The value is one of these strings or booleans (`enum`).
+    OneOf(Vec<Value>),
+}
+
+fn at_path<'v>(doc: &'v Value, segs: &[String]) -> Option<&'v Value> {
+    let mut v = doc;
+    for s in segs {
+        v = v.as_object()?.get(s.as_str())?;
+    }
+    Some(v)
 }
 
 impl CompiledCond {
     /// Does the condition hold on `doc`? Native conjuncts first (a few ns),
-    /// then the schema.
+    /// then what the schema implies, then the schema.
     pub fn holds(&self, doc: &Value) -> bool {
         self.native.iter().all(|(segs, b)| {
             let mut v = doc;
@@ -162,8 +184,86 @@ impl CompiledCond {
                 }
             }
             v.as_bool() == Some(*b)
-        }) && self.validator.as_ref().is_none_or(|v| v.is_valid(doc))
+        }) && quick_holds(&self.quick, doc)
+            && self.validator.as_ref().is_none_or(|v| v.is_valid(doc))
     }
+}
+
+/// Do all `quick` conditions hold on `doc`?
+pub(crate) fn quick_holds(quick: &[(Vec<String>, Quick)], doc: &Value) -> bool {
+    quick.iter().all(|(segs, q)| match (at_path(doc, segs), q) {
+        (None, _) => false,
+        (Some(_), Quick::Present) => true,
+        (Some(v), Quick::Is(x)) => v == x,
+        (Some(v), Quick::OneOf(xs)) => xs.contains(v),
+    })
+}
+
+/// Conditions that `schema` (a desugared rule condition) implies on an
+/// instance: along nested `type: object` + `required` + `properties` (the
+/// path sugar) and `allOf`, a required path must exist, and a `const` or
+/// `enum` of strings and booleans must match. Only necessary conditions
+/// are collected (every other keyword is left to the validator), so a
+/// failing one proves the schema fails; passing proves nothing.
+pub(crate) fn necessary(
+    schema: &Value,
+    path: &mut Vec<String>,
+    out: &mut Vec<(Vec<String>, Quick)>,
+) {
+    let Value::Object(o) = schema else { return };
+    let plain = |v: &Value| v.is_string() || v.is_boolean();
+    if let Some(c) = o.get("const").filter(|c| plain(c)) {
+        out.push((path.clone(), Quick::Is(c.clone())));
+    } else if let Some(Value::Array(e)) = o.get("enum") {
+        if !e.is_empty() && e.iter().all(plain) {
+            out.push((path.clone(), Quick::OneOf(e.clone())));
+        }
+    }
+    if let Some(Value::Array(parts)) = o.get("allOf") {
+        for p in parts {
+            necessary(p, path, out);
+        }
+    }
+    // `required` binds only objects; `type: object` makes it bind.
+    let is_object = o.get("type").and_then(Value::as_str) == Some("object");
+    if let (true, Some(Value::Array(req))) = (is_object, o.get("required")) {
+        let props = o.get("properties").and_then(Value::as_object);
+        for k in req.iter().filter_map(Value::as_str) {
+            path.push(k.to_string());
+            match props.and_then(|p| p.get(k)) {
+                Some(sub) => {
+                    out.push((path.clone(), Quick::Present));
+                    necessary(sub, path, out);
+                }
+                None => out.push((path.clone(), Quick::Present)),
+            }
+            path.pop();
+        }
+    }
+}
+
+/// [`necessary`] of a whole schema, longest paths dropped when a shorter
+/// one is implied anyway (only the leaves are worth checking).
+fn necessary_of(schema: Option<&Value>) -> Vec<(Vec<String>, Quick)> {
+    let mut out = Vec::new();
+    if let Some(s) = schema {
+        necessary(s, &mut Vec::new(), &mut out);
+    }
+    // A `Present` whose path is a prefix of another condition's is implied
+    // by that condition.
+    let keep: Vec<bool> = out
+        .iter()
+        .map(|(p, q)| {
+            *q != Quick::Present
+                || !out
+                    .iter()
+                    .any(|(o, _)| o.len() > p.len() && o.starts_with(p))
+        })
+        .collect();
+    out.into_iter()
+        .zip(keep)
+        .filter_map(|(x, k)| k.then_some(x))
+        .collect()
 }
 
 /// One compiled rule.
@@ -219,6 +319,7 @@ fn compile_cond(
             .iter()
             .map(|(p, b)| (super::sugar::pointer_segments(p), *b))
             .collect(),
+        quick: necessary_of(c.schema.as_ref()),
         validator: match &c.schema {
             Some(s) => Some(build(reg, &with_defs(s, defs), as_of)?),
             None => None,
@@ -240,6 +341,7 @@ pub(crate) fn scope(
         Some(s) => compile_cond(reg, s, &p.defs, as_of)?,
         None => CompiledCond {
             native: Vec::new(),
+            quick: Vec::new(),
             validator: None,
         },
     });
@@ -313,4 +415,41 @@ fn compile_profile(
         groups,
         severity_unless,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn necessary_conditions_follow_the_path_sugar_only() {
+        let schema = json!({ "allOf": [
+            { "type": "object", "required": ["item"], "properties": { "item": {
+                "type": "object", "required": ["from", "kind"], "properties": {
+                    "from": { "const": "CN", "description": "d" },
+                    "kind": { "enum": ["a", "b"] } } } } },
+            // Not necessary: `required` without `type: object`, `anyOf`.
+            { "required": ["x"], "properties": { "x": { "const": true } } },
+            { "anyOf": [ { "type": "object", "required": ["y"] } ] },
+        ] });
+        let q = necessary_of(Some(&schema));
+        let segs = |p: &[&str]| p.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            q,
+            vec![
+                (segs(&["item", "from"]), Quick::Present),
+                (segs(&["item", "from"]), Quick::Is(json!("CN"))),
+                (segs(&["item", "kind"]), Quick::Present),
+                (
+                    segs(&["item", "kind"]),
+                    Quick::OneOf(vec![json!("a"), json!("b")])
+                ),
+            ]
+        );
+        let doc = |from: &str| json!({ "item": { "from": from, "kind": "b" } });
+        assert!(quick_holds(&q, &doc("CN")));
+        assert!(!quick_holds(&q, &doc("US")));
+        assert!(!quick_holds(&q, &json!({ "item": { "from": "CN" } })));
+        assert!(!quick_holds(&q, &json!({ "item": [] })));
+    }
 }

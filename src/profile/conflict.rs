@@ -84,7 +84,7 @@ impl ConflictCache {
 pub(crate) fn evaluate(
     lib: &ProfileLibrary,
     doc: &mut Value,
-    elements: &HashMap<String, Value>,
+    (elements, parents): (&HashMap<String, Value>, &derived::Parents),
     src: &ManifestSource,
     as_of: Date,
     out: &mut Evaluation,
@@ -121,13 +121,29 @@ pub(crate) fn evaluate(
             continue;
         };
         for ptr in expand_for_each(&doc["manifest"], fe) {
-            let item = doc["manifest"]
-                .pointer(&ptr)
-                .cloned()
+            // The element and its facts are moved in for the check and
+            // back after it, as in the profile loop (no copies).
+            let mptr = format!("/manifest{ptr}");
+            let gptr = derived::global_list(fe)
+                .map(|l| format!("/global/{l}/{}", ptr.rsplit('/').next().unwrap_or("")));
+            let item = doc
+                .pointer_mut(&mptr)
+                .map(std::mem::take)
                 .unwrap_or(Value::Null);
-            let facts = element_facts(elements, &doc["global"], &ptr)
-                .cloned()
-                .unwrap_or(Value::Object(Map::new()));
+            let facts = match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
+                Some(slot) => std::mem::take(slot),
+                None => {
+                    let mut f = element_facts(elements, &doc["global"], &ptr)
+                        .cloned()
+                        .unwrap_or(Value::Object(Map::new()));
+                    if let (Some(shared), Value::Object(o)) =
+                        (derived::parent_facts(parents, &ptr), &mut f)
+                    {
+                        o.extend(shared.iter().map(|(k, v)| (k.clone(), v.clone())));
+                    }
+                    f
+                }
+            };
             if let Value::Object(w) = &mut *doc {
                 w.insert("item".into(), item);
                 w.insert("derived".into(), facts);
@@ -136,10 +152,16 @@ pub(crate) fn evaluate(
                 let at = format!("{ptr}{}", c.point_at.as_deref().unwrap_or(""));
                 found.push((c, at));
             }
-        }
-        if let Value::Object(w) = &mut *doc {
-            w.remove("item");
-            w.remove("derived");
+            if let Value::Object(w) = &mut *doc {
+                let item = w.remove("item").unwrap_or(Value::Null);
+                let facts = w.remove("derived").unwrap_or(Value::Null);
+                if let Some(slot) = gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
+                    *slot = facts;
+                }
+                if let Some(slot) = doc.pointer_mut(&mptr) {
+                    *slot = item;
+                }
+            }
         }
     }
     for (c, at) in found {

@@ -40,6 +40,9 @@ type Active<'a> = (
     std::sync::Arc<Result<CompiledProfile, String>>,
 );
 
+/// An element rule: (active profile, rule, group) indexes.
+type ElementRule = (usize, usize, Option<usize>);
+
 /// One located failure of a rule.
 struct Failure {
     pointer: String,
@@ -131,6 +134,7 @@ fn evaluate_owned(
         g.insert("deviations".into(), Value::Array(d.clone()));
     }
     let mut elements = view.elements;
+    let mut parents = view.parents;
     let mut wrapper = Map::new();
     wrapper.insert("manifest".into(), m);
     wrapper.insert("global".into(), view.global);
@@ -199,18 +203,35 @@ fn evaluate_owned(
         }
     }
 
-    // Element rules, grouped by for_each so each element is moved in once.
-    let mut for_eaches: Vec<&str> = Vec::new();
-    for (_, p, _) in &active {
-        for r in &p.rules {
-            if let Some(fe) = r.for_each.as_deref() {
-                if !for_eaches.contains(&fe) {
-                    for_eaches.push(fe);
-                }
+    // Element rules, grouped by for_each so each element is moved in once;
+    // each with its profile, rule and group index, looked up once per
+    // manifest rather than per element.
+    let mut for_eaches: Vec<(&str, Vec<ElementRule>)> = Vec::new();
+    for (ai, (_, p, c)) in active.iter().enumerate() {
+        if c.as_ref().is_err() {
+            continue;
+        }
+        for (ri, r) in p.rules.iter().enumerate() {
+            let Some(fe) = r.for_each.as_deref() else {
+                continue;
+            };
+            let gi = r
+                .group
+                .as_ref()
+                .and_then(|g| p.groups.iter().position(|x| &x.id == g));
+            match for_eaches.iter_mut().find(|(f, _)| *f == fe) {
+                Some((_, rules)) => rules.push((ai, ri, gi)),
+                None => for_eaches.push((fe, vec![(ai, ri, gi)])),
             }
         }
     }
-    for fe in for_eaches {
+    // Per profile, the outcome of each group's condition on the current
+    // element (reset per element).
+    let mut guards: Vec<Vec<Option<bool>>> = active
+        .iter()
+        .map(|(_, p, _)| vec![None; p.groups.len()])
+        .collect();
+    for (fe, rules) in for_eaches {
         let ptrs = expand_for_each(&doc["manifest"], fe);
         for ptr in ptrs {
             let mptr = format!("/manifest{ptr}");
@@ -224,45 +245,46 @@ fn evaluate_owned(
                 .map(|l| format!("/global/{l}/{}", ptr.rsplit('/').next().unwrap_or("")));
             let facts = match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
                 Some(slot) => std::mem::take(slot),
-                None => elements.remove(&ptr).unwrap_or(Value::Object(Map::new())),
+                None => {
+                    let mut f = elements.remove(&ptr).unwrap_or(Value::Object(Map::new()));
+                    derived::lend_parent(&mut parents, &ptr, &mut f);
+                    f
+                }
             };
             if let Value::Object(w) = &mut doc {
                 w.insert("item".into(), item);
                 w.insert("derived".into(), facts);
             }
-            for (ai, (_, p, c)) in active.iter().enumerate() {
+            for g in &mut guards {
+                g.fill(None);
+            }
+            for &(ai, ri, gi) in &rules {
+                let (_, p, c) = &active[ai];
                 let Ok(cp) = c.as_ref() else { continue };
-                let mut guard: Vec<Option<bool>> = vec![None; p.groups.len()];
-                for (ri, r) in p.rules.iter().enumerate() {
-                    if r.for_each.as_deref() != Some(fe) {
+                if let Some(gi) = gi {
+                    let ok = *guards[ai][gi].get_or_insert_with(|| cp.groups[gi].holds(&doc));
+                    if !ok {
                         continue;
                     }
-                    if let Some(g) = &r.group {
-                        if let Some(gi) = p.groups.iter().position(|x| &x.id == g) {
-                            let ok = *guard[gi].get_or_insert_with(|| cp.groups[gi].holds(&doc));
-                            if !ok {
-                                continue;
-                            }
-                        }
-                    }
-                    run_rule(
-                        lib,
-                        r,
-                        &cp.rules[ri],
-                        &doc,
-                        Some(&ptr),
-                        (ai, ri),
-                        &mut found,
-                    );
                 }
+                run_rule(
+                    lib,
+                    &p.rules[ri],
+                    &cp.rules[ri],
+                    &doc,
+                    Some(&ptr),
+                    (ai, ri),
+                    &mut found,
+                );
             }
             // Move the element and its facts back.
             if let Value::Object(w) = &mut doc {
                 let item = w.remove("item").unwrap_or(Value::Null);
-                let facts = w.remove("derived").unwrap_or(Value::Null);
+                let mut facts = w.remove("derived").unwrap_or(Value::Null);
                 match gptr.as_deref().and_then(|g| doc.pointer_mut(g)) {
                     Some(slot) => *slot = facts,
                     None => {
+                        derived::return_parent(&mut parents, &ptr, &mut facts);
                         elements.insert(ptr.clone(), facts);
                     }
                 }
@@ -286,7 +308,7 @@ fn evaluate_owned(
                 .push(diagnostic(p, r, f, src, as_of, severity_capped[ai]));
         }
     }
-    super::conflict::evaluate(lib, &mut doc, &elements, src, as_of, &mut out);
+    super::conflict::evaluate(lib, &mut doc, (&elements, &parents), src, as_of, &mut out);
     let manifest = match doc {
         Value::Object(mut w) => w.remove("manifest").unwrap_or(Value::Null),
         _ => Value::Null,

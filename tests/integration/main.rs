@@ -12,6 +12,7 @@ mod manifest_doc;
 mod outputs;
 mod profile_cases;
 mod profile_doc;
+mod profile_scale;
 mod readme_tour;
 mod registry;
 mod render;

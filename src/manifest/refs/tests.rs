@@ -322,3 +322,35 @@ fn problem_becomes_a_diagnostic_at_the_reference() {
     assert_eq!(&text[label.span.clone()], "\"vidoe\"");
     assert_eq!(d.notes, vec!["help: did you mean \"video\"?".to_string()]);
 }
+
+#[test]
+fn an_id_repeated_many_times_is_one_finding_naming_where() {
+    let mut m = base();
+    let sensors = m["sensors"].as_array().unwrap().clone();
+    m["sensors"] = Value::Array((0..1000).flat_map(|_| sensors.clone()).collect());
+    let dup: Vec<_> = check_references(&m)
+        .into_iter()
+        .filter(|p| p.code == codes::DUPLICATE_ID)
+        .collect();
+    assert_eq!(dup.len(), 2, "{dup:#?}");
+    assert_eq!(dup[0].pointer, "/sensors/2/id");
+    assert_eq!(
+        dup[0].message,
+        "sensor id \"cam\" is declared 1000 times: at /sensors/0, /sensors/2, /sensors/4, \
+         /sensors/6, /sensors/8 and 995 more"
+    );
+    assert_eq!(dup[1].pointer, "/sensors/3/id");
+}
+
+#[test]
+fn messages_quote_a_long_id_as_an_excerpt() {
+    let long = "x".repeat(10_000);
+    let p = problems_after(|m| m["data_items"][0]["recipients"] = json!([long.clone()]));
+    let p = only(&p);
+    assert!(p.message.len() < 200, "{}", p.message);
+    assert!(
+        p.message.contains(&format!("{}…", "x".repeat(64))),
+        "{}",
+        p.message
+    );
+}
