@@ -20,6 +20,7 @@ mod schema;
 mod seed_coverage;
 mod selection;
 mod self_contained;
+mod tiles;
 mod us_profiles;
 mod util;
 mod validate;
