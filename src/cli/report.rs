@@ -92,7 +92,11 @@ pub fn run(a: &ReportArgs, color: ColorChoice) -> u8 {
         output::stderr_line(&format!(
             "wrote {} ({}: {}, {} as of {as_of})",
             p.display(),
-            if report.passed() { "passes" } else { "does not pass" },
+            if report.passed() {
+                "passes"
+            } else {
+                "does not pass"
+            },
             output::plural(report.counts.error as u64, "error", "errors"),
             output::plural(report.counts.warning as u64, "warning", "warnings"),
         ));

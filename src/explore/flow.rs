@@ -226,7 +226,9 @@ fn country_node(cc: &str, refs: &RefData) -> Node {
         layer: Layer::Country,
         kind: NodeKind::Country,
         label: cc.to_owned(),
-        detail: zone.map_or("outside the zones shown", Zone::label).to_owned(),
+        detail: zone
+            .map_or("outside the zones shown", Zone::label)
+            .to_owned(),
         title: match zone {
             Some(z) => format!("{cc} ({})", z.label()),
             None => cc.to_owned(),
@@ -366,8 +368,7 @@ pub fn flow_map(m: &Value, refs: &RefData, options: &FlowOptions) -> FlowMap {
         let Some(ii) = s(item, "id").and_then(|id| b.find(&format!("item:{id}"))) else {
             continue;
         };
-        if let Some(si) = s(item, "source_sensor").and_then(|id| b.find(&format!("sensor:{id}")))
-        {
+        if let Some(si) = s(item, "source_sensor").and_then(|id| b.find(&format!("sensor:{id}"))) {
             b.edge(si, ii, false);
         }
         for rid in arr(item.get("recipients")).iter().filter_map(Value::as_str) {
@@ -412,7 +413,11 @@ fn bound_and_layout(b: Builder, options: &FlowOptions) -> FlowMap {
             // Recipients are few and name who gets data: keep them first.
             list.sort_by_key(|&i| (b.nodes[i].kind != NodeKind::Recipient, i));
         }
-        let keep = if list.len() > max { max - 1 } else { list.len() };
+        let keep = if list.len() > max {
+            max - 1
+        } else {
+            list.len()
+        };
         for &i in &list[..keep] {
             remap[i] = nodes.len();
             nodes.push(b.nodes[i].clone());
@@ -499,13 +504,13 @@ fn order(nodes: &[Node], edges: &[Edge], columns: &mut [Vec<usize>; 4]) {
         keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         *col = keyed.into_iter().map(|(_, _, i)| i).collect();
     };
-    for c in 1..4 {
-        sweep(&mut columns[c], &pos, &preds);
-        set_pos(&mut pos, &columns[c]);
+    for col in columns.iter_mut().skip(1) {
+        sweep(col, &pos, &preds);
+        set_pos(&mut pos, col);
     }
-    for c in (0..3).rev() {
-        sweep(&mut columns[c], &pos, &succs);
-        set_pos(&mut pos, &columns[c]);
+    for col in columns.iter_mut().rev().skip(1) {
+        sweep(col, &pos, &succs);
+        set_pos(&mut pos, col);
     }
     // Zones stay together (stable: barycenter order within a zone).
     let rank = |i: usize| match nodes[i].zone {
@@ -514,6 +519,14 @@ fn order(nodes: &[Node], edges: &[Edge], columns: &mut [Vec<usize>; 4]) {
         None => Zone::ALL.len(),
     };
     columns[Layer::Country.column()].sort_by_key(|&i| rank(i));
+}
+
+/// Where things go: each node's top-left corner, each zone box (zone, top,
+/// bottom of its last row) and the drawing's height.
+struct Placement {
+    at: Vec<(f64, f64)>,
+    zones: Vec<(Zone, f64, f64)>,
+    height: f64,
 }
 
 // Geometry of the drawing, in SVG user units (px).
@@ -553,7 +566,7 @@ impl FlowMap {
     }
 
     /// Node positions: top-left corner of each node.
-    fn positions(&self) -> (Vec<(f64, f64)>, Vec<(Zone, f64, f64)>, f64) {
+    fn positions(&self) -> Placement {
         let mut at = vec![(0.0, 0.0); self.nodes.len()];
         let mut zones = Vec::new();
         let mut bottom: f64 = TOP;
@@ -583,13 +596,17 @@ impl FlowMap {
             }
             bottom = bottom.max(y);
         }
-        (at, zones, bottom + 8.0)
+        Placement {
+            at,
+            zones,
+            height: bottom + 8.0,
+        }
     }
 
     /// The map as a standalone SVG document (also valid inline in HTML).
     /// `name` names the device in the accessible title.
     pub fn to_svg(&self, name: &str) -> String {
-        let (at, zones, height) = self.positions();
+        let Placement { at, zones, height } = self.positions();
         let width = LEFT * 2.0 + 3.0 * COL_W + NODE_W;
         let count = |l: Layer| self.declared[l.column()];
         let summary = format!(

@@ -289,14 +289,21 @@ fn finding(o: &mut String, input: &ReportInput<'_>, d: &Diagnostic) {
     if !meta.is_empty() {
         let _ = write!(o, "<br /><span class=\"meta\">{}</span>", meta.join("; "));
     }
-    if let Some(hint) = d.rule.as_ref().map(|r| r.hint.as_str()).filter(|h| !h.is_empty()) {
+    if let Some(hint) = d
+        .rule
+        .as_ref()
+        .map(|r| r.hint.as_str())
+        .filter(|h| !h.is_empty())
+    {
         let _ = write!(o, "<br /><span class=\"meta\">Fix: {}</span>", escape(hint));
     }
     o.push_str("</li>\n");
 }
 
 fn retention(item: &Value) -> String {
-    let days = item.pointer("/retention/period_days").and_then(Value::as_u64);
+    let days = item
+        .pointer("/retention/period_days")
+        .and_then(Value::as_u64);
     let criteria = text_at(item, "/retention/criteria");
     match (days, criteria) {
         (Some(d), Some(c)) => format!("{} ({})", plural(d as usize, "day", "days"), c),
@@ -308,7 +315,9 @@ fn retention(item: &Value) -> String {
 
 fn collection(o: &mut String, m: &Value) {
     let items = arr(m.get("data_items"));
-    o.push_str("<section aria-labelledby=\"collects\">\n<h2 id=\"collects\">What it collects</h2>\n");
+    o.push_str(
+        "<section aria-labelledby=\"collects\">\n<h2 id=\"collects\">What it collects</h2>\n",
+    );
     let sensors = arr(m.get("sensors"));
     let _ = writeln!(
         o,
@@ -362,7 +371,9 @@ fn destinations(o: &mut String, m: &Value, refs: &RefData) {
             carriers.entry(id).or_default().push(e);
         }
     }
-    o.push_str("<section aria-labelledby=\"goes\">\n<h2 id=\"goes\">Where each data item goes</h2>\n");
+    o.push_str(
+        "<section aria-labelledby=\"goes\">\n<h2 id=\"goes\">Where each data item goes</h2>\n",
+    );
     o.push_str("<div class=\"scroll\"><table class=\"cards\">\n<caption>Recipients, endpoints, cross-border transfers and storage of each data item</caption>\n<thead><tr><th scope=\"col\">Data item</th><th scope=\"col\">Recipients</th><th scope=\"col\">Endpoints</th><th scope=\"col\">Cross-border transfers</th><th scope=\"col\">Stored in</th></tr></thead>\n<tbody>\n");
     let items = arr(m.get("data_items"));
     for item in items.iter().take(LIST_MAX) {
