@@ -453,6 +453,16 @@ fn bound_and_layout(b: Builder, options: &FlowOptions) -> FlowMap {
             cross_border,
         })
         .collect();
+    // A country's second line: how many receivers send data there.
+    let mut fan_in = vec![0usize; nodes.len()];
+    for e in &all {
+        fan_in[e.to] += 1;
+    }
+    for (n, &k) in nodes.iter_mut().zip(&fan_in) {
+        if n.kind == NodeKind::Country {
+            n.detail = format!("from {k} {}", if k == 1 { "receiver" } else { "receivers" });
+        }
+    }
     let total = all.len();
     let edges: Vec<Edge> = all.into_iter().take(options.max_edges).collect();
     let mut columns: [Vec<usize>; 4] = Default::default();
@@ -538,7 +548,7 @@ const TOP: f64 = 56.0;
 const LEFT: f64 = 16.0;
 const ZONE_HEAD: f64 = 26.0;
 const ZONE_GAP: f64 = 14.0;
-const LABEL_CHARS: usize = 28;
+const LABEL_CHARS: usize = 25;
 
 /// Cuts `s` to `n` characters, marking the cut with an ellipsis.
 fn clip(s: &str, n: usize) -> String {
@@ -546,6 +556,7 @@ fn clip(s: &str, n: usize) -> String {
         s.to_owned()
     } else {
         let mut out: String = s.chars().take(n - 1).collect();
+        out.truncate(out.trim_end().len());
         out.push('…');
         out
     }
@@ -608,13 +619,20 @@ impl FlowMap {
     pub fn to_svg(&self, name: &str) -> String {
         let Placement { at, zones, height } = self.positions();
         let width = LEFT * 2.0 + 3.0 * COL_W + NODE_W;
-        let count = |l: Layer| self.declared[l.column()];
+        let count = |l: Layer, one: &str, many: &str| {
+            let n = self.declared[l.column()];
+            format!("{n} {}", if n == 1 { one } else { many })
+        };
         let summary = format!(
-            "Data-flow map of {name}: {} sensors, {} data items, {} recipients and endpoints, {} countries",
-            count(Layer::Sensor),
-            count(Layer::Item),
-            count(Layer::Receiver),
-            count(Layer::Country),
+            "Data-flow map of {name}: {}, {}, {}, {}",
+            count(Layer::Sensor, "sensor", "sensors"),
+            count(Layer::Item, "data item", "data items"),
+            count(
+                Layer::Receiver,
+                "recipient or endpoint",
+                "recipients and endpoints"
+            ),
+            count(Layer::Country, "country", "countries"),
         );
         let mut o = String::with_capacity(4096 + self.nodes.len() * 420 + self.edges.len() * 160);
         let _ = write!(

@@ -504,13 +504,14 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wra
 td.bad,td.ok{font-weight:700}
 .none{color:var(--muted);font-style:italic}
 .meta,.note{color:var(--muted);font-size:.9rem}
-dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.25rem 1rem;margin:0}
+dl.facts{display:grid;grid-template-columns:minmax(6rem,max-content) minmax(0,1fr);gap:.25rem 1rem;margin:0}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
 .scroll{overflow-x:auto;max-width:100%}
 .scroll:focus{outline:2px solid var(--link);outline-offset:2px}
 table{border-collapse:collapse;width:100%;margin:.5rem 0 1rem;font-size:.95rem}
 caption{text-align:left;color:var(--muted);font-size:.9rem;padding-bottom:.3rem}
+thead th{white-space:nowrap}
 th,td{border-bottom:1px solid var(--line);padding:.4rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 thead th{background:var(--band)}
 figure{margin:0}
@@ -523,8 +524,7 @@ ul.findings li{margin:.45rem 0;overflow-wrap:anywhere}
 footer{margin-top:2.5rem;padding-bottom:2rem;border-top:1px solid var(--line);color:var(--muted);font-size:.9rem}
 @media (max-width:40rem){
  h1{font-size:1.4rem}
- dl.facts{grid-template-columns:1fr}
- dl.facts dd{margin-bottom:.4rem}
+ table.cards caption{display:block;width:100%}
  table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
  table.cards,table.cards tbody,table.cards tr,table.cards th,table.cards td{display:block;width:100%}
  table.cards tr{border:1px solid var(--line);border-radius:.4rem;margin:0 0 .8rem;padding:.3rem .2rem}

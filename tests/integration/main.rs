@@ -5,6 +5,7 @@ mod crypto;
 mod diff;
 mod engine;
 mod escrow;
+mod explore;
 mod findings;
 mod init;
 mod log;
