@@ -40,7 +40,7 @@ fn parse(markup: &str) -> roxmltree::Document<'_> {
         .unwrap_or_else(|e| panic!("not well-formed: {e}"))
 }
 
-fn texts_of<'a>(doc: &'a roxmltree::Document<'_>, tag: &str) -> Vec<String> {
+fn texts_of(doc: &roxmltree::Document<'_>, tag: &str) -> Vec<String> {
     doc.descendants()
         .filter(|n| n.has_tag_name(tag))
         .map(|n| {
