@@ -114,7 +114,7 @@ pub fn render(input: &ReportInput<'_>, options: &FlowOptions) -> String {
          Boxes group the countries by protective zone. Dashed red links are declared cross-border transfers; \
          grey dashed items are not transferred.</p>\n\
          <figure>\n<div class=\"scroll\" tabindex=\"0\" role=\"region\" aria-label=\"Data-flow map (scrolls sideways)\">\n{}</div>\n\
-         <figcaption>Data-flow map of {}. The tables below say the same in words.</figcaption>\n</figure>\n</section>\n",
+         <figcaption>Data-flow map of {}. On a narrow screen it scrolls sideways; the tables below say the same in words.</figcaption>\n</figure>\n</section>\n",
         map.to_svg(&device),
         escape(&device)
     );
@@ -503,7 +503,7 @@ code{font:.9em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wra
 .ok{color:var(--ok)}.bad{color:var(--bad)}
 td.bad,td.ok{font-weight:700}
 .none{color:var(--muted);font-style:italic}
-.meta,.note{color:var(--muted);font-size:.9rem}
+.meta,.note{color:var(--muted);font-size:.9rem;font-weight:400}
 dl.facts{display:grid;grid-template-columns:minmax(6rem,max-content) minmax(0,1fr);gap:.25rem 1rem;margin:0}
 dl.facts dt{font-weight:600}
 dl.facts dd{margin:0;overflow-wrap:anywhere}
