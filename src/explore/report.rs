@@ -141,9 +141,13 @@ fn status_line(input: &ReportInput<'_>) -> String {
     } else {
         "<strong class=\"bad\">Does not pass</strong>"
     };
+    let against = match input.validation.profiles.len() {
+        0 => "the schema and reference checks".to_owned(),
+        1 => "the 1 profile that applies".to_owned(),
+        n => format!("the {n} profiles that apply"),
+    };
     format!(
-        "{verdict} the {} profiles that apply, as of {}: {}, {}.",
-        input.validation.profiles.len(),
+        "{verdict} {against}, as of {}: {}, {}.",
         input.as_of,
         plural(c.error, "error", "errors"),
         plural(c.warning, "warning", "warnings")

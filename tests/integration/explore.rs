@@ -311,6 +311,7 @@ fn user_strings_are_escaped_in_the_report_and_the_map() {
         page.contains("Schema and references"),
         "schema findings are listed"
     );
+    assert!(page.contains("Does not pass the schema and reference checks"));
 }
 
 #[test]
