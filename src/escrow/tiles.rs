@@ -52,9 +52,6 @@ pub enum TilesError {
     /// The registry store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The registry could not be read.
-    #[error(transparent)]
-    Registry(#[from] crate::escrow::registry::RegistryError),
     /// An entry is longer than an entry bundle can carry.
     #[error(
         "entry {index} is {len} bytes; C2SP tlog-tiles entry bundles carry at most {MAX_ENTRY_BYTES}"
