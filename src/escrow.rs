@@ -17,4 +17,5 @@ pub mod report;
 pub mod rule;
 pub mod state;
 pub mod store;
+pub mod tiles;
 pub mod witness;

@@ -18,6 +18,7 @@ mod proof;
 mod registry;
 mod registry_escrow;
 mod render;
+mod report;
 mod schema_cmd;
 mod sign;
 mod snippet;
@@ -100,6 +101,8 @@ pub enum Command {
     Observe(observe::ObserveCommand),
     /// Export the declared endpoints as an RFC 8520 MUD file.
     Mud(mud::MudArgs),
+    /// Write a self-contained HTML report: device, data items, data-flow map, profiles and findings.
+    Report(report::ReportArgs),
     /// Verify the transparency log's inclusion and consistency proofs and deposit receipts offline.
     #[command(subcommand)]
     Proof(proof::ProofCommand),
@@ -141,6 +144,7 @@ pub fn main() -> ExitCode {
         Command::Diff(args) => diff::run(args),
         Command::Observe(cmd) => observe::run(cmd),
         Command::Mud(args) => mud::run(args, cli.color),
+        Command::Report(args) => report::run(args, cli.color),
         Command::Proof(cmd) => proof::run(cmd),
         Command::Registry(cmd) => registry::run(cmd, cli.color),
         Command::Completions(args) => docs::completions(args),

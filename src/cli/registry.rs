@@ -100,6 +100,21 @@ pub enum RegistryCommand {
     Escrow(registry_escrow::EscrowArgs),
     /// Witness the log: accept a checkpoint only if it extends the last one accepted.
     Watch(super::watch::WatchArgs),
+    /// Export the log as static C2SP tlog-tiles files (checkpoint, hash tiles, entry bundles).
+    Tiles(TilesArgs),
+}
+
+/// Arguments of `registry tiles`.
+#[derive(Debug, Args)]
+#[command(
+    after_long_help = "Writes WWW/checkpoint, WWW/tile/<L>/<N>[.p/<W>] and WWW/tile/entries/<N>[.p/<W>] (https://c2sp.org/tlog-tiles), each file atomically and the checkpoint last. Run it again after appends: full tiles already present are kept, new tiles and partial tiles are written. Refuses (exit 1) when WWW publishes a checkpoint the registry's does not extend.\n\nExit status: 0 exported; 1 refused; 2 unreadable registry, I/O error, an entry over 65535 bytes."
+)]
+pub struct TilesArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// The directory to serve (created if missing).
+    #[arg(long, value_name = "WWW")]
+    pub out: PathBuf,
 }
 
 /// Arguments of `registry init`.
@@ -248,6 +263,7 @@ pub fn run(cmd: &RegistryCommand, color: ColorChoice) -> u8 {
         RegistryCommand::Release(a) => Ok(registry_escrow::release(a)),
         RegistryCommand::Escrow(a) => Ok(registry_escrow::escrow(a)),
         RegistryCommand::Watch(a) => Ok(super::watch::run(a)),
+        RegistryCommand::Tiles(a) => tiles(a),
     };
     match result {
         Ok(code) => code,
@@ -288,6 +304,29 @@ pub(super) fn emit(format: RegistryFormat, human: String, json: Value) -> Result
     };
     output::stdout(text.as_bytes()).map_err(op)?;
     Ok(EXIT_OK)
+}
+
+fn tiles(a: &TilesArgs) -> Result<u8, u8> {
+    use blueprint::escrow::tiles::{TilesError, export};
+    let mut r = open(&a.common)?;
+    let report = export(&mut r, &a.out).map_err(|e| {
+        output::error(&e.to_string());
+        match e {
+            TilesError::Published { .. } => EXIT_FINDINGS,
+            _ => EXIT_OPERATIONAL,
+        }
+    })?;
+    emit(
+        a.common.format,
+        format!(
+            "exported tree size {} to {}: {} written, {} full tile(s) kept\n",
+            report.size,
+            a.out.display(),
+            output::plural(report.written.len() as u64, "file", "files"),
+            report.kept
+        ),
+        json!({"tree_size": report.size, "written": report.written, "kept": report.kept}),
+    )
 }
 
 fn b64(h: &[u8]) -> String {
