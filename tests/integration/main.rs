@@ -1,5 +1,6 @@
 //! The one integration-test binary (one link step for every test).
 
+mod bulk_validate;
 mod cli;
 mod crypto;
 mod diff;
