@@ -266,17 +266,31 @@ fn read_evidence(
         }
         EvidenceKind::Json => {
             let bytes = output::read_limited(path, sbom::MAX_SBOM_BYTES)?;
-            let v: Value =
-                serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-            if v.get("bomFormat").is_some() {
+            // Which kind of file: two top-level members, the rest skipped unbuilt.
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                #[serde(rename = "bomFormat")]
+                bom_format: Option<IgnoredAny>,
+                format: Option<Value>,
+            }
+            let probe: Probe = match serde_json::from_slice(&bytes) {
+                Ok(p) => p,
+                // Valid JSON of another shape (an array, a string...).
+                Err(_) if serde_json::from_slice::<IgnoredAny>(&bytes).is_ok() => Probe {
+                    bom_format: None,
+                    format: None,
+                },
+                Err(e) => return Err(format!("not valid JSON: {e}")),
+            };
+            if probe.bom_format.is_some() {
                 return sbom::observe(&bytes, name).map_err(|e| e.to_string());
             }
-            if v.get("format").and_then(Value::as_str) != Some(OBSERVATION_FORMAT) {
+            if probe.format.as_ref().and_then(Value::as_str) != Some(OBSERVATION_FORMAT) {
                 return Err(format!(
                     "neither a CycloneDX SBOM nor an observation file (`format` is not {OBSERVATION_FORMAT:?})"
                 ));
             }
-            serde_json::from_value(v).map_err(|e| format!("invalid observation: {e}"))
+            serde_json::from_slice(&bytes).map_err(|e| format!("invalid observation: {e}"))
         }
         EvidenceKind::Unknown => {
             Err("not a capture, an observation file or a CycloneDX SBOM".into())
