@@ -4,6 +4,7 @@ mod bulk_validate;
 mod cli;
 mod crypto;
 mod diff;
+mod diff_scale;
 mod engine;
 mod escrow;
 mod findings;

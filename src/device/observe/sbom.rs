@@ -5,9 +5,9 @@
 use super::observation::{Component, Firmware, OBSERVATION_FORMAT, Observation, Source};
 use serde::Deserialize;
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use sha2::{Digest, Sha256};
 use std::fmt;
 use std::marker::PhantomData;
-use sha2::{Digest, Sha256};
 
 /// Largest SBOM accepted, in bytes.
 pub const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
@@ -249,11 +249,7 @@ pub fn observe(bytes: &[u8], file: &str) -> Result<Observation, SbomError> {
     })
 }
 
-fn collect(
-    list: Vec<Obj<Comp>>,
-    depth: usize,
-    out: &mut Vec<Component>,
-) -> Result<(), SbomError> {
+fn collect(list: Vec<Obj<Comp>>, depth: usize, out: &mut Vec<Component>) -> Result<(), SbomError> {
     if depth > MAX_DEPTH {
         return Err(SbomError::TooManyComponents);
     }
