@@ -1,8 +1,14 @@
 //! `diff` of two manifests with 100,000 endpoints each, next to the time to
 //! parse them. Peak memory of the same diff through the CLI is measured by
-//! `scripts/bench-diff.sh`.
+//! `scripts/bench-diff.sh`. Also the other shapes that once blew up: a list
+//! of 100,000 markets (repeated, and distinct, with its SARIF log), and a
+//! CycloneDX SBOM of 60,000 components.
 
-use blueprint::device::diff::manifest::diff_manifests;
+use blueprint::device::diff::fast_json;
+use blueprint::device::diff::manifest::{diff_manifests, report};
+use blueprint::device::diff::render;
+use blueprint::device::observe::sbom;
+use blueprint::manifest::document::Limits;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Value, json};
 use std::hint::black_box;
@@ -62,8 +68,62 @@ fn bench(c: &mut Criterion) {
     g.bench_function("diff", |bn| {
         bn.iter(|| diff_manifests(black_box(&va), black_box(&vb)))
     });
+    g.bench_function("load_both_without_spans", |bn| {
+        bn.iter(|| {
+            let x = fast_json::parse(black_box(&a), &Limits::default());
+            let y = fast_json::parse(black_box(&b), &Limits::default());
+            (x, y)
+        })
+    });
     g.finish();
 }
 
-criterion_group!(benches, bench);
+/// A small manifest whose `markets` lists `n` entries: one value repeated,
+/// or `n` distinct ones.
+fn markets(n: usize, distinct: bool) -> Value {
+    let list: Vec<String> = (0..n)
+        .map(|i| {
+            if distinct {
+                format!("M{i}")
+            } else {
+                "EU".into()
+            }
+        })
+        .collect();
+    json!({"blueprint": {"id": "bench", "version": 2}, "markets": list})
+}
+
+fn bench_shapes(c: &mut Criterion) {
+    let base = json!({"blueprint": {"id": "bench", "version": 1}, "markets": ["EU"]});
+    let repeated = markets(ENDPOINTS, false);
+    let distinct = markets(ENDPOINTS, true);
+    let mut g = c.benchmark_group("diff_shapes");
+    g.sample_size(10);
+    g.bench_function("markets_100k_repeated", |bn| {
+        bn.iter(|| diff_manifests(black_box(&base), black_box(&repeated)))
+    });
+    g.bench_function("markets_100k_distinct_sarif", |bn| {
+        bn.iter(|| {
+            let r = report(&base, "a.json", &distinct, "b.json");
+            serde_json::to_writer(std::io::sink(), &render::sarif(&r)).unwrap()
+        })
+    });
+    let components: Vec<Value> = (0..60_000)
+        .map(|i| {
+            json!({"type": "library", "name": format!("lib{i}"), "version": format!("1.{i}"),
+                "purl": format!("pkg:generic/lib{i}@1.{i}"), "description": "x".repeat(60),
+                "licenses": [{"license": {"id": "MIT"}}],
+                "hashes": [{"alg": "SHA-256", "content": format!("{i:064x}")}]})
+        })
+        .collect();
+    let bom = serde_json::to_vec(&json!({"bomFormat": "CycloneDX", "specVersion": "1.5",
+        "metadata": {"component": {"name": "fw", "version": "1"}}, "components": components}))
+    .unwrap();
+    g.bench_function("sbom_60k_components", |bn| {
+        bn.iter(|| sbom::observe(black_box(&bom), "fw.cdx.json").unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_shapes);
 criterion_main!(benches);

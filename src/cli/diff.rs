@@ -12,7 +12,9 @@ use blueprint::device::diff::{Report, Verdict, manifest, render};
 use blueprint::device::observe::{
     EvidenceKind, OBSERVATION_FORMAT, Observation, pcap, sbom, sniff,
 };
+use serde::de::IgnoredAny;
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Output formats of `diff`.
@@ -109,6 +111,10 @@ fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
             .collect();
         diff_evidence(&base, &base_name, &inputs)
     };
+    if a.output.is_none() && matches!(a.format, Format::Json | Format::Sarif) {
+        stream_json(&report, a.format)?;
+        return Ok(exit_code(&report));
+    }
     let text = match a.format {
         Format::Human => render::human(&report),
         Format::Json => serde_json::to_string_pretty(&report)? + "\n",
@@ -129,6 +135,26 @@ fn diff(a: &DiffArgs) -> anyhow::Result<u8> {
         ));
     }
     Ok(exit_code(&report))
+}
+
+/// JSON and SARIF to standard output, serialized as they are written: the
+/// report is never held a second time as text. A closed pipe is not an error.
+fn stream_json(report: &Report, format: Format) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let written = match format {
+        Format::Sarif => serde_json::to_writer_pretty(&mut w, &render::sarif(report)),
+        _ => serde_json::to_writer_pretty(&mut w, report),
+    }
+    .map_err(std::io::Error::from)
+    .and_then(|()| w.write_all(b"\n"))
+    .and_then(|()| w.flush());
+    match written {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write output: {e}"))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn verdict_text(r: &Report) -> &'static str {
@@ -160,7 +186,8 @@ fn load_blueprint(path: &Path, pubkeys: &[PathBuf], required: bool) -> anyhow::R
     use blueprint::attest::statement::verify_deposit;
     let shown = path.display();
     let bytes = output::read_limited(path, MAX_ENVELOPE_BYTES).map_err(anyhow::Error::msg)?;
-    let probe: Option<Value> = serde_json::from_slice(&bytes).ok();
+    // Only the top-level names matter here; the values are skipped, not built.
+    let probe: Option<BTreeMap<String, IgnoredAny>> = serde_json::from_slice(&bytes).ok();
     let envelope_like = probe.as_ref().is_some_and(looks_like_envelope);
     if pubkeys.is_empty() {
         if envelope_like {
@@ -168,6 +195,7 @@ fn load_blueprint(path: &Path, pubkeys: &[PathBuf], required: bool) -> anyhow::R
                 "{shown} is a signed envelope: give the vendor's key with --pubkey to verify it"
             );
         }
+        drop(bytes);
         return load_manifest(path);
     }
     if !envelope_like {
@@ -200,10 +228,7 @@ fn load_blueprint(path: &Path, pubkeys: &[PathBuf], required: bool) -> anyhow::R
 /// A JSON object shaped like a DSSE envelope, leniently: any key that is
 /// `payloadType` up to case and surrounding space, or both `payload` and
 /// `signatures`. Such a file is never diffed as if it were a manifest.
-fn looks_like_envelope(v: &Value) -> bool {
-    let Some(o) = v.as_object() else {
-        return false;
-    };
+fn looks_like_envelope(o: &BTreeMap<String, IgnoredAny>) -> bool {
     let has = |name: &str| o.keys().any(|k| k.trim().eq_ignore_ascii_case(name));
     has("payloadType") || (has("payload") && has("signatures"))
 }
@@ -241,17 +266,31 @@ fn read_evidence(
         }
         EvidenceKind::Json => {
             let bytes = output::read_limited(path, sbom::MAX_SBOM_BYTES)?;
-            let v: Value =
-                serde_json::from_slice(&bytes).map_err(|e| format!("not valid JSON: {e}"))?;
-            if v.get("bomFormat").is_some() {
+            // Which kind of file: two top-level members, the rest skipped unbuilt.
+            #[derive(serde::Deserialize)]
+            struct Probe {
+                #[serde(rename = "bomFormat")]
+                bom_format: Option<IgnoredAny>,
+                format: Option<Value>,
+            }
+            let probe: Probe = match serde_json::from_slice(&bytes) {
+                Ok(p) => p,
+                // Valid JSON of another shape (an array, a string...).
+                Err(_) if serde_json::from_slice::<IgnoredAny>(&bytes).is_ok() => Probe {
+                    bom_format: None,
+                    format: None,
+                },
+                Err(e) => return Err(format!("not valid JSON: {e}")),
+            };
+            if probe.bom_format.is_some() {
                 return sbom::observe(&bytes, name).map_err(|e| e.to_string());
             }
-            if v.get("format").and_then(Value::as_str) != Some(OBSERVATION_FORMAT) {
+            if probe.format.as_ref().and_then(Value::as_str) != Some(OBSERVATION_FORMAT) {
                 return Err(format!(
                     "neither a CycloneDX SBOM nor an observation file (`format` is not {OBSERVATION_FORMAT:?})"
                 ));
             }
-            serde_json::from_value(v).map_err(|e| format!("invalid observation: {e}"))
+            serde_json::from_slice(&bytes).map_err(|e| format!("invalid observation: {e}"))
         }
         EvidenceKind::Unknown => {
             Err("not a capture, an observation file or a CycloneDX SBOM".into())
@@ -262,11 +301,16 @@ fn read_evidence(
 /// Loads a manifest (TOML or JSON) through the document loader, so the
 /// diff sees exactly the value validation and signing see.
 pub(crate) fn load_manifest(path: &Path) -> anyhow::Result<Value> {
-    use blueprint::manifest::document::{Limits, load};
+    use blueprint::manifest::document::{Format, Limits, load};
     let limits = Limits::default();
     let bytes = output::read_limited(path, limits.max_bytes).map_err(anyhow::Error::msg)?;
     let mut map = blueprint::source::SourceMap::new();
     let name = path.display().to_string();
+    if Format::detect(&name, &bytes) == Format::Json
+        && let Some(v) = blueprint::device::diff::fast_json::parse(&bytes, &limits)
+    {
+        return Ok(v);
+    }
     match load(&mut map, &name, &bytes, &limits) {
         Ok(doc) => Ok(doc.value),
         Err(diags) => {

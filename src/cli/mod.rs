@@ -23,6 +23,7 @@ mod schema_cmd;
 mod sign;
 mod snippet;
 mod validate;
+mod validate_batch;
 mod verify;
 mod watch;
 

@@ -67,8 +67,9 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
         selection: Selection::Auto,
     };
     let name = a.blueprint.display().to_string();
-    let report = validate_bytes(&mut map, Some(&library), &name, &bytes, &options);
-    let Some(doc) = &report.document else {
+    let mut report = validate_bytes(&mut map, Some(&library), &name, &bytes, &options);
+    drop(bytes);
+    let Some(doc) = report.document.take() else {
         print_diagnostics(&map, &report.diagnostics, color);
         anyhow::bail!("{name} cannot be read as a manifest");
     };
@@ -101,12 +102,16 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
             )
         ));
     }
+    // Only the value is needed from here on: the source text, its spans
+    // and the findings are freed before the MUD file is built.
+    let value = doc.value;
+    drop((report, map, library));
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
         .format(&time::format_description::well_known::Rfc3339)?;
     let m = mud(
-        &doc.value,
+        &value,
         &MudOptions {
             mud_url: a.mud_url.clone(),
             now,
@@ -118,6 +123,22 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
             "warning: {}: not expressible in MUD: {}",
             s.pointer, s.reason
         ));
+    }
+    drop(value);
+    if a.output.is_none() {
+        // Serialized as it is written: the file is never held twice.
+        use std::io::Write;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = serde_json::to_writer_pretty(&mut w, &m.json)
+            .map_err(std::io::Error::from)
+            .and_then(|()| w.write_all(b"\n"))
+            .and_then(|()| w.flush());
+        return match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(anyhow::anyhow!("cannot write output: {e}"))
+            }
+            _ => Ok(EXIT_OK),
+        };
     }
     let mut text = serde_json::to_string_pretty(&m.json)?;
     text.push('\n');

@@ -1,8 +1,10 @@
 //! The one integration-test binary (one link step for every test).
 
+mod bulk_validate;
 mod cli;
 mod crypto;
 mod diff;
+mod diff_scale;
 mod engine;
 mod escrow;
 mod explore;

@@ -10,7 +10,7 @@ use super::rules::{Ctx, apply, bool_of, element, rule, sorted, str_of};
 use super::sensitivity;
 use super::{Class, Deviation, EscalationRule, Evidence, Mode, Report, escape_token, subject_of};
 use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// What happened to one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -165,12 +165,12 @@ impl Walker<'_> {
         let ia: BTreeMap<&str, usize> = ka
             .iter()
             .enumerate()
-            .map(|(i, k)| (k.as_str(), i))
+            .filter_map(|(i, k)| Some((k.as_deref()?, i)))
             .collect();
         let ib: BTreeMap<&str, usize> = kb
             .iter()
             .enumerate()
-            .map(|(i, k)| (k.as_str(), i))
+            .filter_map(|(i, k)| Some((k.as_deref()?, i)))
             .collect();
         for (k, &i) in &ia {
             if !ib.contains_key(k) {
@@ -194,9 +194,12 @@ impl Walker<'_> {
 }
 
 /// The identity of each list element: a natural key per list (§3), else the
-/// element's JSON text (so scalar lists behave as sets). Duplicates get `#n`.
-fn identities(shape: &str, list: &[Value]) -> Vec<String> {
-    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+/// element's JSON text. Objects that share a key get `#n`; a scalar
+/// repeated is the same member of a set (`None` after its first
+/// occurrence), so a list that repeats a value 100,000 times is one member,
+/// not 100,000 deviations.
+fn identities(shape: &str, list: &[Value]) -> Vec<Option<String>> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
     list.iter()
         .map(|v| {
             let base = natural_key(shape, v).unwrap_or_else(|| match v {
@@ -205,7 +208,11 @@ fn identities(shape: &str, list: &[Value]) -> Vec<String> {
             });
             let n = seen.entry(base.clone()).or_insert(0);
             *n += 1;
-            if *n == 1 { base } else { format!("{base}#{n}") }
+            match (*n, v) {
+                (1, _) => Some(base),
+                (_, Value::Object(_) | Value::Array(_)) => Some(format!("{base}#{n}")),
+                _ => None,
+            }
         })
         .collect()
 }
@@ -321,7 +328,8 @@ pub fn diff_manifests(old: &Value, new: &Value) -> Vec<Deviation> {
     let ctx = Ctx { old, new };
     let all = changes(old, new);
     let hidden = concealed_elements(&all);
-    let mut out = Vec::new();
+    // Bounded as they are made, not after: see [`super::MAX_PER_PLACE`].
+    let mut out = super::Capper::default();
     for c in &all {
         let Some(j) = apply(rule(&c.shape), c, &ctx) else {
             continue;
@@ -383,7 +391,7 @@ pub fn diff_manifests(old: &Value, new: &Value) -> Vec<Deviation> {
         }
         out.push(d);
     }
-    out
+    out.finish()
 }
 
 /// A full report for `blueprint diff OLD NEW`.

@@ -6,6 +6,7 @@
 
 pub mod classes;
 pub mod evidence;
+pub mod fast_json;
 pub mod manifest;
 pub mod render;
 mod rules;
@@ -190,14 +191,78 @@ impl Deviation {
     }
 }
 
+/// Most deviations of one class listed one by one at one place (a list's
+/// elements count as one place): beyond it they are counted in a single
+/// deviation, so a list of 100,000 new elements is a report of bounded
+/// size, with the same verdict.
+pub const MAX_PER_PLACE: usize = 1000;
+
+/// Keeps at most [`MAX_PER_PLACE`] deviations per class and place, in the
+/// order given, and counts the rest.
+#[derive(Default)]
+pub(crate) struct Capper {
+    kept: Vec<Deviation>,
+    seen: std::collections::HashMap<(Class, String), usize>,
+}
+
+impl Capper {
+    /// Keeps `d` unless its class and place are full.
+    pub(crate) fn push(&mut self, d: Deviation) {
+        let n = self.seen.entry((d.class, place(&d.path))).or_insert(0);
+        *n += 1;
+        if *n <= MAX_PER_PLACE {
+            self.kept.push(d);
+        }
+    }
+
+    /// The deviations kept, plus one per full class and place that says
+    /// how many more there are.
+    pub(crate) fn finish(mut self) -> Vec<Deviation> {
+        let mut full: Vec<((Class, String), usize)> = self
+            .seen
+            .into_iter()
+            .filter(|(_, n)| *n > MAX_PER_PLACE)
+            .collect();
+        full.sort();
+        for ((class, place), n) in full {
+            let parent = place.split("/*").next().unwrap_or("").to_owned();
+            self.kept.push(Deviation::new(class, parent).because(format!(
+                "{} more deviations of this class at `{place}` are not listed one by one (at most {MAX_PER_PLACE} are).",
+                n - MAX_PER_PLACE
+            )));
+        }
+        self.kept
+    }
+}
+
+/// A pointer with its list positions elided: `/markets/7` → `/markets/*`.
+fn place(path: &str) -> String {
+    path.split('/')
+        .map(|t| {
+            if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+                "*"
+            } else {
+                t
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 impl Report {
-    /// Builds a report: sorts deviations and derives the summary and verdict.
+    /// Builds a report: bounds the deviations listed per class and place
+    /// ([`MAX_PER_PLACE`]), sorts them and derives the summary and verdict.
     pub fn new(
         mode: Mode,
         subject: Subject,
-        mut deviations: Vec<Deviation>,
+        deviations: Vec<Deviation>,
         insufficient_evidence: Vec<Gap>,
     ) -> Self {
+        let mut capper = Capper::default();
+        for d in deviations {
+            capper.push(d);
+        }
+        let mut deviations = capper.finish();
         deviations.sort_by(|a, b| {
             b.forfeit_worthy
                 .cmp(&a.forfeit_worthy)

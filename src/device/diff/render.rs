@@ -122,83 +122,131 @@ fn sources(d: &super::Deviation) -> String {
     v.join(", ")
 }
 
-/// SARIF 2.1.0 log with one rule per class that occurs.
-pub fn sarif(r: &Report) -> Value {
+/// SARIF 2.1.0 log with one rule per class that occurs. It serializes
+/// straight to its writer: each result is built, written and dropped in
+/// turn, so the log is never held whole (`serde_json::to_writer_pretty`).
+pub fn sarif(r: &Report) -> Sarif<'_> {
     let mut classes: Vec<Class> = r.deviations.iter().map(|d| d.class).collect();
     classes.sort();
     classes.dedup();
-    let rules: Vec<Value> = classes
-        .iter()
-        .map(|c| {
-            json!({
-                "id": format!("diff/{}", c.code()),
-                "name": c.title(),
-                "shortDescription": {"text": c.title()},
-                "fullDescription": {"text": c.rationale()},
-                "properties": {"forfeit_worthy": c.forfeit_worthy(), "classes": "docs/deviations.md"}
+    Sarif { r, classes }
+}
+
+/// A deviation report as a SARIF log (see [`sarif`]).
+pub struct Sarif<'a> {
+    r: &'a Report,
+    classes: Vec<Class>,
+}
+
+impl Sarif<'_> {
+    fn rules(&self) -> Vec<Value> {
+        let mut rules: Vec<Value> = self
+            .classes
+            .iter()
+            .map(|c| {
+                json!({
+                    "id": format!("diff/{}", c.code()),
+                    "name": c.title(),
+                    "shortDescription": {"text": c.title()},
+                    "fullDescription": {"text": c.rationale()},
+                    "properties": {"forfeit_worthy": c.forfeit_worthy(), "classes": "docs/deviations.md"}
+                })
             })
+            .collect();
+        if !self.r.insufficient_evidence.is_empty() {
+            rules.push(json!({
+                "id": "diff/insufficient-evidence",
+                "name": "Insufficient evidence",
+                "shortDescription": {"text": "Missing, truncated or unparsable evidence"},
+                "fullDescription": {"text": "The comparison cannot conclude that the device matches its blueprint."}
+            }));
+        }
+        rules
+    }
+
+    fn result(&self, d: &super::Deviation) -> Value {
+        let level = match d.handling {
+            super::Handling::Forfeit => "error",
+            super::Handling::Warning => "warning",
+            super::Handling::Info => "note",
+        };
+        json!({
+            "ruleId": format!("diff/{}", d.class.code()),
+            "ruleIndex": self.classes.iter().position(|c| *c == d.class),
+            "level": level,
+            "message": {"text": d.rationale},
+            "locations": [{
+                "physicalLocation": {"artifactLocation": {"uri": self.r.subject.source}},
+                "logicalLocations": [{"fullyQualifiedName": d.path, "kind": "member"}]
+            }],
+            "properties": {
+                "ids": d.ids,
+                "before": d.before,
+                "after": d.after,
+                "forfeit_worthy": d.forfeit_worthy,
+                "escalation": d.escalation,
+                "evidence": d.evidence
+            }
         })
-        .collect();
-    let mut results: Vec<Value> = r
-        .deviations
-        .iter()
-        .map(|d| {
-            let level = match d.handling {
-                super::Handling::Forfeit => "error",
-                super::Handling::Warning => "warning",
-                super::Handling::Info => "note",
-            };
+    }
+}
+
+/// Results, made one at a time as they are written.
+struct Results<'a>(&'a Sarif<'a>);
+
+impl serde::Serialize for Results<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let sarif = self.0;
+        let gaps = sarif.r.insufficient_evidence.iter().map(|g| {
             json!({
-                "ruleId": format!("diff/{}", d.class.code()),
-                "ruleIndex": classes.iter().position(|c| *c == d.class),
-                "level": level,
-                "message": {"text": d.rationale},
-                "locations": [{
-                    "physicalLocation": {"artifactLocation": {"uri": r.subject.source}},
-                    "logicalLocations": [{"fullyQualifiedName": d.path, "kind": "member"}]
-                }],
-                "properties": {
-                    "ids": d.ids,
-                    "before": d.before,
-                    "after": d.after,
-                    "forfeit_worthy": d.forfeit_worthy,
-                    "escalation": d.escalation,
-                    "evidence": d.evidence
-                }
+                "ruleId": "diff/insufficient-evidence",
+                "level": "error",
+                "message": {"text": format!("Insufficient evidence: {}", g.reason)},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": g.source}}}]
             })
-        })
-        .collect();
-    for g in &r.insufficient_evidence {
-        results.push(json!({
-            "ruleId": "diff/insufficient-evidence",
-            "level": "error",
-            "message": {"text": format!("Insufficient evidence: {}", g.reason)},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": g.source}}}]
-        }));
+        });
+        s.collect_seq(
+            sarif
+                .r
+                .deviations
+                .iter()
+                .map(|d| sarif.result(d))
+                .chain(gaps),
+        )
     }
-    let mut all_rules = rules;
-    if !r.insufficient_evidence.is_empty() {
-        all_rules.push(json!({
-            "id": "diff/insufficient-evidence",
-            "name": "Insufficient evidence",
-            "shortDescription": {"text": "Missing, truncated or unparsable evidence"},
-            "fullDescription": {"text": "The comparison cannot conclude that the device matches its blueprint."}
-        }));
+}
+
+impl serde::Serialize for Sarif<'_> {
+    /// Members in the order a `serde_json::Value` would write them (sorted).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        struct Run<'a>(&'a Sarif<'a>);
+        impl serde::Serialize for Run<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let mut m = s.serialize_map(Some(3))?;
+                m.serialize_entry(
+                    "properties",
+                    &json!({"verdict": self.0.r.verdict, "summary": self.0.r.summary}),
+                )?;
+                m.serialize_entry("results", &Results(self.0))?;
+                m.serialize_entry(
+                    "tool",
+                    &json!({"driver": {
+                        "name": "blueprint",
+                        "informationUri": "https://example.invalid/blueprint",
+                        "version": env!("CARGO_PKG_VERSION"),
+                        "rules": self.0.rules()
+                    }}),
+                )?;
+                m.end()
+            }
+        }
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("$schema", "https://json.schemastore.org/sarif-2.1.0.json")?;
+        m.serialize_entry("runs", &[Run(self)])?;
+        m.serialize_entry("version", "2.1.0")?;
+        m.end()
     }
-    json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {
-                "name": "blueprint",
-                "informationUri": "https://example.invalid/blueprint",
-                "version": env!("CARGO_PKG_VERSION"),
-                "rules": all_rules
-            }},
-            "results": results,
-            "properties": {"verdict": r.verdict, "summary": r.summary}
-        }]
-    })
 }
 
 /// JUnit XML for CI dashboards: one test case per deviation class (so the

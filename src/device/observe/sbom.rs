@@ -3,8 +3,11 @@
 //! (CycloneDX JSON reference, `components[]`, nested `components`).
 
 use super::observation::{Component, Firmware, OBSERVATION_FORMAT, Observation, Source};
-use serde_json::Value;
+use serde::Deserialize;
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use sha2::{Digest, Sha256};
+use std::fmt;
+use std::marker::PhantomData;
 
 /// Largest SBOM accepted, in bytes.
 pub const MAX_SBOM_BYTES: usize = 64 * 1024 * 1024;
@@ -30,32 +33,203 @@ pub enum SbomError {
     BadComponent { index: usize, what: &'static str },
 }
 
+/// The parts of a CycloneDX document read here. Everything else is skipped
+/// while parsing (never built), so memory stays a small multiple of what
+/// is kept rather than of the file. A member of an unexpected type is
+/// ignored, as an absent one would be.
+#[derive(Deserialize, Default)]
+struct Bom {
+    #[serde(rename = "bomFormat", default)]
+    bom_format: Text,
+    #[serde(rename = "specVersion", default)]
+    spec_version: Text,
+    #[serde(default)]
+    metadata: Obj<Metadata>,
+    #[serde(default)]
+    components: List<Obj<Comp>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Metadata {
+    #[serde(default)]
+    component: Obj<Comp>,
+}
+
+#[derive(Deserialize, Default)]
+struct Comp {
+    #[serde(default)]
+    name: Text,
+    #[serde(default)]
+    version: Text,
+    #[serde(default)]
+    purl: Text,
+    #[serde(default)]
+    hashes: List<Obj<Hash>>,
+    #[serde(default)]
+    components: List<Obj<Comp>>,
+}
+
+#[derive(Deserialize, Default)]
+struct Hash {
+    #[serde(default)]
+    alg: Text,
+    #[serde(default)]
+    content: Text,
+}
+
+/// A JSON string, or `None` for any other value (skipped, not built).
+#[derive(Default)]
+struct Text(Option<String>);
+
+/// A JSON array of `T`, or `None` for any other value.
+struct List<T>(Option<Vec<T>>);
+
+/// A JSON object read as `T`, or `None` for any other value.
+struct Obj<T>(Option<T>);
+
+impl<T> Default for List<T> {
+    fn default() -> Self {
+        List(None)
+    }
+}
+
+impl<T> Default for Obj<T> {
+    fn default() -> Self {
+        Obj(None)
+    }
+}
+
+/// What each lenient type keeps; every other shape is skipped unbuilt.
+enum Want {
+    Str,
+    Seq,
+    Map,
+}
+
+struct Lenient<T> {
+    want: Want,
+    mark: PhantomData<T>,
+}
+
+/// What the visitor produced: the value wanted, or nothing.
+enum Got<T> {
+    Str(String),
+    Seq(Vec<T>),
+    Map(T),
+    Nothing,
+}
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for Lenient<T> {
+    type Value = Got<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Got<T>, E> {
+        Ok(Got::Nothing)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Got<T>, E> {
+        Ok(Got::Nothing)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Got<T>, E> {
+        Ok(Got::Nothing)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Got<T>, E> {
+        Ok(Got::Nothing)
+    }
+    fn visit_unit<E>(self) -> Result<Got<T>, E> {
+        Ok(Got::Nothing)
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Got<T>, E> {
+        Ok(match self.want {
+            Want::Str => Got::Str(v.to_owned()),
+            _ => Got::Nothing,
+        })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Got<T>, A::Error> {
+        if let Want::Seq = self.want {
+            let mut out = Vec::new();
+            while let Some(t) = seq.next_element::<T>()? {
+                out.push(t);
+            }
+            return Ok(Got::Seq(out));
+        }
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Got::Nothing)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Got<T>, A::Error> {
+        if let Want::Map = self.want {
+            return T::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(Got::Map);
+        }
+        IgnoredAny::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(Got::Nothing)
+    }
+}
+
+fn lenient<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
+    d: D,
+    want: Want,
+) -> Result<Got<T>, D::Error> {
+    d.deserialize_any(Lenient {
+        want,
+        mark: PhantomData,
+    })
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Text(match lenient::<IgnoredAny, D>(d, Want::Str)? {
+            Got::Str(s) => Some(s),
+            _ => None,
+        }))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(List(match lenient::<T, D>(d, Want::Seq)? {
+            Got::Seq(v) => Some(v),
+            _ => None,
+        }))
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Obj<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Obj(match lenient::<T, D>(d, Want::Map)? {
+            Got::Map(t) => Some(t),
+            _ => None,
+        }))
+    }
+}
+
 /// Reads a CycloneDX JSON SBOM.
 pub fn observe(bytes: &[u8], file: &str) -> Result<Observation, SbomError> {
     if bytes.len() > MAX_SBOM_BYTES {
         return Err(SbomError::TooLarge(bytes.len()));
     }
-    let v: Value = serde_json::from_slice(bytes)?;
-    if v.get("bomFormat").and_then(Value::as_str) != Some("CycloneDX") {
+    let Obj(Some(bom)) = serde_json::from_slice::<Obj<Bom>>(bytes)? else {
+        return Err(SbomError::NotCycloneDx);
+    };
+    if bom.bom_format.0.as_deref() != Some("CycloneDX") {
         return Err(SbomError::NotCycloneDx);
     }
-    let spec = v.get("specVersion").and_then(Value::as_str).unwrap_or("");
-    if !matches!(spec, "1.4" | "1.5" | "1.6") {
-        return Err(SbomError::UnsupportedSpec(spec.to_owned()));
+    let spec = bom.spec_version.0.unwrap_or_default();
+    if !matches!(spec.as_str(), "1.4" | "1.5" | "1.6") {
+        return Err(SbomError::UnsupportedSpec(spec));
     }
-    let meta = v.pointer("/metadata/component");
-    let text = |c: Option<&Value>, k: &str| {
-        c.and_then(|c| c.get(k))
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    };
+    let meta = bom.metadata.0.and_then(|m| m.component.0);
     let mut components = Vec::new();
-    if let Some(list) = v.get("components").and_then(Value::as_array) {
+    if let Some(list) = bom.components.0 {
         collect(list, 0, &mut components)?;
     }
     components.sort();
     components.dedup();
     let sha = Sha256::digest(bytes);
+    let (name, version, digests) = match meta {
+        Some(m) => (m.name.0, m.version.0, hashes(m.hashes)),
+        None => (None, None, Vec::new()),
+    };
     Ok(Observation {
         format: OBSERVATION_FORMAT.into(),
         source: Source {
@@ -66,16 +240,16 @@ pub fn observe(bytes: &[u8], file: &str) -> Result<Observation, SbomError> {
         },
         traffic: None,
         firmware: Some(Firmware {
-            spec_version: spec.to_owned(),
-            name: text(meta, "name"),
-            version: text(meta, "version"),
-            digests: meta.map(hashes).unwrap_or_default(),
+            spec_version: spec,
+            name,
+            version,
+            digests,
             components,
         }),
     })
 }
 
-fn collect(list: &[Value], depth: usize, out: &mut Vec<Component>) -> Result<(), SbomError> {
+fn collect(list: Vec<Obj<Comp>>, depth: usize, out: &mut Vec<Component>) -> Result<(), SbomError> {
     if depth > MAX_DEPTH {
         return Err(SbomError::TooManyComponents);
     }
@@ -83,20 +257,18 @@ fn collect(list: &[Value], depth: usize, out: &mut Vec<Component>) -> Result<(),
         if out.len() >= MAX_COMPONENTS {
             return Err(SbomError::TooManyComponents);
         }
-        let name = c
-            .get("name")
-            .and_then(Value::as_str)
-            .ok_or(SbomError::BadComponent {
-                index: out.len(),
-                what: "missing `name`",
-            })?;
+        let c = c.0.unwrap_or_default();
+        let name = c.name.0.ok_or(SbomError::BadComponent {
+            index: out.len(),
+            what: "missing `name`",
+        })?;
         out.push(Component {
-            name: name.to_owned(),
-            version: c.get("version").and_then(Value::as_str).map(str::to_owned),
-            purl: c.get("purl").and_then(Value::as_str).map(str::to_owned),
-            hashes: hashes(c),
+            name,
+            version: c.version.0,
+            purl: c.purl.0,
+            hashes: hashes(c.hashes),
         });
-        if let Some(sub) = c.get("components").and_then(Value::as_array) {
+        if let Some(sub) = c.components.0 {
             collect(sub, depth + 1, out)?;
         }
     }
@@ -105,24 +277,20 @@ fn collect(list: &[Value], depth: usize, out: &mut Vec<Component>) -> Result<(),
 
 /// CycloneDX `hashes[]` as `alg:hex` with the algorithm normalized
 /// (`SHA-256` → `sha256`, `SHA3-256` → `sha3-256`).
-fn hashes(c: &Value) -> Vec<String> {
-    let mut out: Vec<String> = c
-        .get("hashes")
-        .and_then(Value::as_array)
-        .map(|hs| {
-            hs.iter()
-                .filter_map(|h| {
-                    let alg = h.get("alg")?.as_str()?;
-                    let content = h.get("content")?.as_str()?;
-                    Some(format!(
-                        "{}:{}",
-                        normalize_alg(alg),
-                        content.to_ascii_lowercase()
-                    ))
-                })
-                .collect()
+fn hashes(list: List<Obj<Hash>>) -> Vec<String> {
+    let mut out: Vec<String> = list
+        .0
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|h| {
+            let h = h.0?;
+            Some(format!(
+                "{}:{}",
+                normalize_alg(&h.alg.0?),
+                h.content.0?.to_ascii_lowercase()
+            ))
         })
-        .unwrap_or_default();
+        .collect();
     out.sort();
     out.dedup();
     out
