@@ -10,6 +10,7 @@ pub mod derived;
 pub mod device;
 pub mod diag;
 pub mod escrow;
+pub mod input;
 pub mod manifest;
 pub mod profile;
 pub mod source;
