@@ -14,7 +14,7 @@
 
 use blueprint::diag::{Diagnostic, Label};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Most primary labels drawn for one merged finding; the rest are listed
 /// in a note.
@@ -327,20 +327,20 @@ fn merge_elements(shown: Vec<Shown>, manifest: Option<&Value>) -> Vec<Shown> {
         );
         s.places = names.len();
         // Primaries first, at most MAX_LABELS of them; secondary labels once.
+        // Sets, not scans: a finding at 100,000 places stays linear.
         let mut primaries: Vec<Label> = Vec::new();
         let mut secondaries: Vec<Label> = Vec::new();
+        let mut seen_primary = HashSet::new();
+        let mut seen_secondary = HashSet::new();
         for l in s.diag.labels.drain(..) {
             if l.primary {
-                if !primaries
-                    .iter()
-                    .any(|p| p.span == l.span && p.file == l.file)
-                {
+                if seen_primary.insert((l.file, l.span.start, l.span.end)) {
                     primaries.push(Label {
                         message: String::new(),
                         ..l
                     });
                 }
-            } else if !secondaries.contains(&l) {
+            } else if seen_secondary.insert((l.file, l.span.start, l.span.end, l.message.clone())) {
                 secondaries.push(l);
             }
         }
