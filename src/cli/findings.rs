@@ -20,6 +20,9 @@ use std::collections::{BTreeMap, HashSet};
 /// in a note.
 const MAX_LABELS: usize = 4;
 
+/// Most places named in the message of a finding merged across elements.
+const MAX_NAMED: usize = 12;
+
 /// One finding as shown, and the diagnostics (indices into the report's
 /// list) it stands for.
 #[derive(Debug, Clone)]
@@ -318,14 +321,24 @@ fn merge_elements(shown: Vec<Shown>, manifest: Option<&Value>) -> Vec<Shown> {
         if ptrs.len() < 2 {
             continue;
         }
-        let names: Vec<String> = ptrs.iter().map(|p| element_name(p, manifest)).collect();
+        // At most MAX_NAMED names: the message is repeated for every member
+        // in JSON output, so listing all n places would cost n² bytes.
+        let names: Vec<String> = ptrs
+            .iter()
+            .take(MAX_NAMED)
+            .map(|p| element_name(p, manifest))
+            .collect();
+        let more = match ptrs.len().saturating_sub(MAX_NAMED) {
+            0 => String::new(),
+            rest => format!(", and {rest} more"),
+        };
         s.diag.message = format!(
-            "{} ({} places: {})",
+            "{} ({} places: {}{more})",
             s.diag.message,
-            names.len(),
+            ptrs.len(),
             names.join(", ")
         );
-        s.places = names.len();
+        s.places = ptrs.len();
         // Primaries first, at most MAX_LABELS of them; secondary labels once.
         // Sets, not scans: a finding at 100,000 places stays linear.
         let mut primaries: Vec<Label> = Vec::new();

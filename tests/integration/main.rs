@@ -6,6 +6,7 @@ mod diff;
 mod engine;
 mod escrow;
 mod findings;
+mod hostile_input;
 mod init;
 mod log;
 mod manifest_doc;
