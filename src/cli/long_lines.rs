@@ -49,6 +49,9 @@ fn line_of(map: &SourceMap, file: FileId, at: usize) -> Range<usize> {
     starts[i]..end.max(starts[i])
 }
 
+/// (the whole line, the part of it drawn)
+type LineWindow = (Range<usize>, Range<usize>);
+
 #[derive(Debug)]
 struct Window {
     /// The drawn part of the original line.
@@ -91,7 +94,7 @@ fn ceil_char(text: &str, mut i: usize) -> usize {
 impl<'m> Excerpts<'m> {
     /// Windows around every label of one diagnostic.
     pub fn new(map: &'m SourceMap, labels: &[Label]) -> Self {
-        let mut wanted: BTreeMap<FileId, Vec<(Range<usize>, Range<usize>)>> = BTreeMap::new();
+        let mut wanted: BTreeMap<FileId, Vec<LineWindow>> = BTreeMap::new();
         for l in labels {
             let text = map.get(l.file).text();
             let line = line_of(map, l.file, l.span.start);
@@ -113,7 +116,7 @@ impl<'m> Excerpts<'m> {
         for (file, mut ws) in wanted {
             ws.sort_by_key(|(_, o)| (o.start, o.end));
             // Overlapping windows of one line become one.
-            let mut merged: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+            let mut merged: Vec<LineWindow> = Vec::new();
             for (line, o) in ws {
                 match merged.last_mut() {
                     Some((l, m)) if *l == line && o.start <= m.end => m.end = m.end.max(o.end),

@@ -192,7 +192,7 @@ fn counts_text(c: &Counts) -> String {
 
 /// Reads at most [`MAX_ENVELOPE_BYTES`] + 1 bytes, so an over-size envelope
 /// is detected (and refused by the parser) without reading all of it.
-fn read_bounded(path: &PathBuf) -> Result<Vec<u8>, String> {
+fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, String> {
     blueprint::input::read_bounded(path, MAX_ENVELOPE_BYTES as u64 + 1).map_err(|e| e.to_string())
 }
 
