@@ -4,7 +4,10 @@
 //! 1,000 manifests (~20 data items, ~30 endpoints each) generated
 //! deterministically from `tests/fixtures/bases/engine-camera.json`.
 //!
-//! The bar (docs/engine.md): profiles ≤ 3× schema-only.
+//! The bar (docs/engine.md): profiles ≤ 3× schema-only. The floor beside
+//! them is `serde_json::from_slice` + `jsonschema` `iter_errors` on the same
+//! bytes: schema-only (load with spans on demand + schema stage) should stay
+//! close to it.
 //!
 //! `cargo bench --bench validate`
 
@@ -149,6 +152,25 @@ fn bench(c: &mut Criterion) {
             corpus
                 .iter()
                 .map(|m| schema_only(&so, black_box(m)))
+                .sum::<usize>()
+        })
+    });
+    let validator = {
+        let schema: Value = serde_json::from_str(blueprint::manifest::schema::MANIFEST_SCHEMA)
+            .unwrap_or(Value::Null);
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap_or_else(|e| panic!("schema compiles: {e}"))
+    };
+    g.bench_function("floor_from_slice_and_iter_errors", |b| {
+        b.iter(|| {
+            corpus
+                .iter()
+                .map(|m| {
+                    let v: Value = serde_json::from_slice(black_box(m)).unwrap_or(Value::Null);
+                    validator.iter_errors(&v).count()
+                })
                 .sum::<usize>()
         })
     });

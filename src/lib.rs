@@ -11,6 +11,7 @@ pub mod device;
 pub mod diag;
 pub mod escrow;
 pub mod explore;
+pub mod input;
 pub mod manifest;
 pub mod profile;
 pub mod source;

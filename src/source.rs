@@ -5,6 +5,7 @@
 //! codespan-reporting).
 
 use std::ops::Range;
+use std::sync::Arc;
 
 /// A byte range into one source file.
 pub type Span = Range<usize>;
@@ -17,22 +18,61 @@ pub struct FileId(pub usize);
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     name: String,
-    text: String,
+    text: Arc<str>,
     line_starts: Vec<usize>,
+    /// Characters before each [`CHAR_STRIDE`]-byte block of a non-ASCII
+    /// text (empty for ASCII text), so a column is counted from the nearest
+    /// block, not from the start of a possibly very long line.
+    char_marks: Vec<usize>,
 }
+
+/// Bytes per block of [`SourceFile`]'s character-count marks.
+const CHAR_STRIDE: usize = 4096;
 
 impl SourceFile {
     /// Wraps `text` under the display name `name`.
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text = text.into();
+        let text: Arc<str> = Arc::from(text.into());
         let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .chain(memchr_lines(text.as_bytes()))
             .collect();
+        let char_marks = if text.is_ascii() {
+            Vec::new()
+        } else {
+            let mut marks = Vec::with_capacity(text.len() / CHAR_STRIDE + 1);
+            let mut chars = 0;
+            for block in text.as_bytes().chunks(CHAR_STRIDE) {
+                marks.push(chars);
+                chars += block.iter().filter(|b| (**b & 0xC0) != 0x80).count();
+            }
+            marks
+        };
         SourceFile {
             name: name.into(),
             text,
             line_starts,
+            char_marks,
         }
+    }
+
+    /// The text, shared (the loader indexes spans from it on demand).
+    pub fn shared_text(&self) -> Arc<str> {
+        Arc::clone(&self.text)
+    }
+
+    /// Characters (Unicode scalar values) in `text[..at]`, `at` on a char
+    /// boundary: constant time for ASCII, at most one block scanned else.
+    fn chars_before(&self, at: usize) -> usize {
+        if self.char_marks.is_empty() {
+            return at;
+        }
+        let block = at / CHAR_STRIDE;
+        let from = block * CHAR_STRIDE;
+        self.char_marks[block]
+            + self.text.as_bytes()[from..at]
+                .iter()
+                .filter(|b| (**b & 0xC0) != 0x80)
+                .count()
     }
 
     /// Display name (usually the path as the user gave it).
@@ -63,9 +103,17 @@ impl SourceFile {
         while !self.text.is_char_boundary(end) {
             end -= 1;
         }
-        let col = self.text[start..end].chars().count() + 1;
+        let col = self.chars_before(end) - self.chars_before(start) + 1;
         (line + 1, col)
     }
+}
+
+/// Offsets just past each `\n`.
+fn memchr_lines(b: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    b.iter()
+        .enumerate()
+        .filter(|(_, c)| **c == b'\n')
+        .map(|(i, _)| i + 1)
 }
 
 /// All files a run refers to, so that one diagnostic can label several files
@@ -121,7 +169,7 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
     fn source(&'a self, id: FileId) -> Result<&'a str, codespan_reporting::files::Error> {
         self.files
             .get(id.0)
-            .map(|f| f.text.as_str())
+            .map(|f| &*f.text)
             .ok_or(codespan_reporting::files::Error::FileMissing)
     }
 
@@ -176,5 +224,10 @@ mod tests {
         // 'é' is two bytes; 'd' is the fourth char of line 2.
         assert_eq!(f.line_col(7), (2, 4));
         assert_eq!(f.line_col(999), (3, 1));
+        // Columns stay exact across the character-count blocks.
+        let long = format!("{}é{}x", "a".repeat(5000), "b".repeat(5000));
+        let f = SourceFile::new("b", long.clone());
+        let x = long.find('x').unwrap();
+        assert_eq!(f.line_col(x), (1, 10_002));
     }
 }

@@ -28,6 +28,10 @@ pub const MAX_KEY_FILE_BYTES: u64 = 16 * 1024;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum KeyError {
+    /// The path is not a regular file (a directory, FIFO or device is
+    /// refused before it is opened), or cannot be inspected.
+    #[error(transparent)]
+    Input(#[from] crate::input::ReadError),
     /// The file could not be opened, read or written.
     #[error("{path}: {source}")]
     Io {
@@ -189,6 +193,7 @@ impl SigningKeyFile {
             path: path.to_owned(),
             source,
         };
+        crate::input::regular_file(path)?;
         let mut file = File::open(path).map_err(io)?;
         let meta = file.metadata().map_err(io)?;
         check_private_key_metadata(path, &meta)?;
@@ -313,6 +318,7 @@ impl PublicKey {
             path: path.to_owned(),
             source,
         };
+        crate::input::regular_file(path)?;
         let file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
         if len > MAX_KEY_FILE_BYTES {

@@ -248,6 +248,7 @@ fn read_evidence(
     device: Option<pcap::Device>,
 ) -> Result<Observation, String> {
     use std::io::Read;
+    blueprint::input::regular_file(path).map_err(|e| e.to_string())?;
     let mut f = std::fs::File::open(path).map_err(|e| format!("cannot open: {e}"))?;
     let mut head = [0u8; 64];
     let n = f.read(&mut head).map_err(|e| format!("cannot read: {e}"))?;

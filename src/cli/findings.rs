@@ -14,11 +14,14 @@
 
 use blueprint::diag::{Diagnostic, Label};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 /// Most primary labels drawn for one merged finding; the rest are listed
 /// in a note.
 const MAX_LABELS: usize = 4;
+
+/// Most places named in the message of a finding merged across elements.
+const MAX_NAMED: usize = 12;
 
 /// One finding as shown, and the diagnostics (indices into the report's
 /// list) it stands for.
@@ -318,29 +321,39 @@ fn merge_elements(shown: Vec<Shown>, manifest: Option<&Value>) -> Vec<Shown> {
         if ptrs.len() < 2 {
             continue;
         }
-        let names: Vec<String> = ptrs.iter().map(|p| element_name(p, manifest)).collect();
+        // At most MAX_NAMED names: the message is repeated for every member
+        // in JSON output, so listing all n places would cost n² bytes.
+        let names: Vec<String> = ptrs
+            .iter()
+            .take(MAX_NAMED)
+            .map(|p| element_name(p, manifest))
+            .collect();
+        let more = match ptrs.len().saturating_sub(MAX_NAMED) {
+            0 => String::new(),
+            rest => format!(", and {rest} more"),
+        };
         s.diag.message = format!(
-            "{} ({} places: {})",
+            "{} ({} places: {}{more})",
             s.diag.message,
-            names.len(),
+            ptrs.len(),
             names.join(", ")
         );
-        s.places = names.len();
+        s.places = ptrs.len();
         // Primaries first, at most MAX_LABELS of them; secondary labels once.
+        // Sets, not scans: a finding at 100,000 places stays linear.
         let mut primaries: Vec<Label> = Vec::new();
         let mut secondaries: Vec<Label> = Vec::new();
+        let mut seen_primary = HashSet::new();
+        let mut seen_secondary = HashSet::new();
         for l in s.diag.labels.drain(..) {
             if l.primary {
-                if !primaries
-                    .iter()
-                    .any(|p| p.span == l.span && p.file == l.file)
-                {
+                if seen_primary.insert((l.file, l.span.start, l.span.end)) {
                     primaries.push(Label {
                         message: String::new(),
                         ..l
                     });
                 }
-            } else if !secondaries.contains(&l) {
+            } else if seen_secondary.insert((l.file, l.span.start, l.span.end, l.message.clone())) {
                 secondaries.push(l);
             }
         }

@@ -10,6 +10,7 @@ mod explain;
 mod findings;
 mod init;
 mod keygen;
+mod long_lines;
 mod mud;
 mod observe;
 mod output;

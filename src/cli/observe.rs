@@ -83,6 +83,7 @@ fn observe(cmd: &ObserveCommand) -> anyhow::Result<()> {
                 anyhow::bail!("give --device IP|MAC, or --list-hosts to see the capture's devices");
             };
             let selector: pcap::Device = device.parse()?;
+            blueprint::input::regular_file(file)?;
             let f = std::fs::File::open(file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let opts = pcap::Options {
@@ -162,6 +163,7 @@ fn summary(obs: &Observation, written: Option<&Path>) -> String {
 
 /// `--list-hosts`: a table of the capture's devices, busiest first.
 fn hosts(file: &Path, allow_truncated: bool) -> anyhow::Result<()> {
+    blueprint::input::regular_file(file)?;
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let name = file.display().to_string();
     let list = pcap::list_hosts(

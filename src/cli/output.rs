@@ -39,22 +39,11 @@ pub fn use_color(choice: super::ColorChoice) -> bool {
     }
 }
 
-/// Reads a file of at most `limit` bytes, refusing larger ones before
-/// reading them, so a hostile size never costs memory.
+/// Reads a regular file of at most `limit` bytes through the bounded
+/// reader (docs/limits.md): directories, FIFOs and devices are refused
+/// before they are opened, and no more than `limit + 1` bytes are read.
 pub fn read_limited(path: &Path, limit: usize) -> Result<Vec<u8>, String> {
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    if meta.is_dir() {
-        return Err(format!("{} is a directory, not a file", path.display()));
-    }
-    if meta.len() > limit as u64 {
-        return Err(format!(
-            "{} is {} bytes, over the limit of {limit} bytes",
-            path.display(),
-            meta.len()
-        ));
-    }
-    std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    blueprint::input::read_bounded(path, limit as u64).map_err(|e| e.to_string())
 }
 
 /// Prints `error: MESSAGE` on standard error.

@@ -183,6 +183,7 @@ fn load_key(path: &Path) -> Result<SigningKeyFile, u8> {
 
 /// SHA-256 of a file, streamed (captures can be large).
 fn file_digest(path: &Path) -> Result<EvidenceDigest, u8> {
+    blueprint::input::regular_file(path).map_err(|e| op(e.to_string()))?;
     let mut file = std::fs::File::open(path)
         .map_err(|e| op(format!("cannot read {}: {e}", path.display())))?;
     let mut hasher = Sha256::new();

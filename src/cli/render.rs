@@ -1,7 +1,7 @@
 //! Renderers for validation reports: human (caret diagnostics), JSON
 //! (`schemas/report.v1.schema.json`), SARIF 2.1.0 and JUnit XML.
 
-use super::{findings, snippet};
+use super::{findings, long_lines, snippet};
 use blueprint::diag::{Counts, Diagnostic, Label, Severity};
 use blueprint::source::{FileId, SourceMap};
 use blueprint::validate::FileReport;
@@ -73,6 +73,9 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
             notes.insert(i, n);
         }
     }
+    // Labels on very long lines are drawn from windows of those lines.
+    let excerpts =
+        long_lines::needed(map, &d.labels).then(|| long_lines::Excerpts::new(map, &d.labels));
     let diag = cs::Diagnostic::new(cs_severity(d.severity))
         .with_code(d.code.clone())
         .with_message(d.message.clone())
@@ -85,6 +88,9 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
                     if l.primary && l.message == d.message {
                         cl.message = String::new();
                     }
+                    if let Some(ex) = &excerpts {
+                        cl.range = ex.span(l);
+                    }
                     cl
                 })
                 .collect(),
@@ -96,7 +102,11 @@ pub fn human_diagnostic(map: &SourceMap, d: &Diagnostic, color: bool) -> Vec<u8>
         termcolor::Buffer::no_color()
     };
     let config = term::Config::default();
-    if term::emit_to_write_style(&mut buf, &config, map, &diag).is_err() {
+    let drawn = match &excerpts {
+        Some(ex) => term::emit_to_write_style(&mut buf, &config, ex, &diag),
+        None => term::emit_to_write_style(&mut buf, &config, map, &diag),
+    };
+    if drawn.is_err() {
         // A label outside its file is a defect; still show the message.
         return format!("{}[{}]: {}\n", d.severity.as_str(), d.code, d.message).into_bytes();
     }

@@ -23,7 +23,6 @@ use blueprint::source::SourceMap;
 use blueprint::validate::{ValidateOptions, validate_bytes};
 use clap::{Args, ValueEnum};
 use serde_json::json;
-use std::io::Read;
 use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
@@ -193,14 +192,8 @@ fn counts_text(c: &Counts) -> String {
 
 /// Reads at most [`MAX_ENVELOPE_BYTES`] + 1 bytes, so an over-size envelope
 /// is detected (and refused by the parser) without reading all of it.
-fn read_bounded(path: &PathBuf) -> Result<Vec<u8>, String> {
-    let file =
-        std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let mut bytes = Vec::new();
-    file.take(MAX_ENVELOPE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(bytes)
+fn read_bounded(path: &std::path::Path) -> Result<Vec<u8>, String> {
+    blueprint::input::read_bounded(path, MAX_ENVELOPE_BYTES as u64 + 1).map_err(|e| e.to_string())
 }
 
 fn human(

@@ -1,10 +1,14 @@
-//! Loading a manifest (or any TOML/JSON document) into the JSON data model
-//! with a span for every key and value.
+//! Loading a manifest (or any TOML/JSON document) into the JSON data model,
+//! with a span for every key and value on demand.
 //!
 //! Parse once, share the [`Document`]: the schema stage, the profile engine,
 //! canonicalization and the diff all read the same `serde_json::Value`, and
 //! every finding maps its JSON pointer back to a byte span of the user's file
-//! through the [`SpanIndex`].
+//! through the [`SpanIndex`]. The document is parsed on a fast path that
+//! records no spans; the spans are indexed the first time one is asked for
+//! (a manifest without findings never needs them), and a document the
+//! strict rules refuse is parsed again on the spanned path, which reports
+//! it.
 //!
 //! Input that the canonical form cannot represent exactly is refused here,
 //! never coerced (RFC 8785 §3.2.2.3, I-JSON
@@ -13,15 +17,18 @@
 //! [`Limits`] before the parser runs (reliability.md P8).
 
 mod depth;
+mod json_fast;
 mod json_input;
 mod pointer;
+mod span_index;
 mod toml_input;
 
 pub use pointer::{escape_token, unescape_token};
+pub use span_index::SpanIndex;
 
 use crate::diag::{Diagnostic, Label};
 use crate::source::{FileId, SourceFile, SourceMap, Span};
-use std::collections::HashMap;
+use json_fast::Stop;
 
 /// Largest integer magnitude JSON numbers carry exactly (2^53 − 1,
 /// RFC 7493 §2.2, RFC 8785 §3.2.2.3).
@@ -71,17 +78,20 @@ pub struct Limits {
     pub max_depth: usize,
     /// Most keys + values in one document.
     pub max_nodes: usize,
+    /// Most elements in one array.
+    pub max_array_items: usize,
 }
 
 impl Default for Limits {
-    /// 16 MiB, depth 64, four million nodes: a manifest with 100,000
-    /// endpoints (about 14 MB of JSON) fits; anything larger is not a
-    /// device description.
+    /// 16 MiB, depth 64, four million nodes, 200,000 elements per array: a
+    /// manifest with 100,000 endpoints (about 14 MB of JSON) fits; anything
+    /// larger is not a device description (docs/limits.md).
     fn default() -> Self {
         Limits {
             max_bytes: 16 * 1024 * 1024,
             max_depth: 64,
             max_nodes: 4_000_000,
+            max_array_items: 200_000,
         }
     }
 }
@@ -94,73 +104,6 @@ pub struct NodeSpan {
     pub key: Option<Span>,
     /// Span of the value (for a TOML table header section: the header).
     pub value: Span,
-}
-
-/// JSON pointer (RFC 6901) → spans, for every node of a document.
-#[derive(Debug, Clone, Default)]
-pub struct SpanIndex {
-    map: HashMap<String, NodeSpan>,
-}
-
-impl SpanIndex {
-    /// Spans of the node at `pointer` (`""` is the root).
-    pub fn get(&self, pointer: &str) -> Option<&NodeSpan> {
-        self.map.get(pointer)
-    }
-
-    /// The value span of `pointer`, or of its nearest ancestor that exists
-    /// (a `required` error on a missing member lands on the table that
-    /// lacks it).
-    pub fn locate(&self, pointer: &str) -> Span {
-        let mut p = pointer;
-        loop {
-            if p.is_empty() && !pointer.is_empty() {
-                // Not even the top-level table exists: the file's first key,
-                // never the whole file.
-                return self.first_top_level_key().unwrap_or(0..0);
-            }
-            if let Some(n) = self.map.get(p) {
-                return n.value.clone();
-            }
-            match p.rfind('/') {
-                Some(i) => p = &p[..i],
-                None => return 0..0,
-            }
-        }
-    }
-
-    /// The key span of `pointer` when it has one, else its value span (or
-    /// the nearest ancestor's): where an "unexpected key" points.
-    pub fn locate_key(&self, pointer: &str) -> Span {
-        match self.map.get(pointer) {
-            Some(NodeSpan { key: Some(k), .. }) => k.clone(),
-            _ => self.locate(pointer),
-        }
-    }
-
-    /// The key span of the first top-level entry in the file: where a
-    /// problem with the whole document points (not the whole file).
-    pub fn first_top_level_key(&self) -> Option<Span> {
-        self.map
-            .iter()
-            .filter(|(p, _)| p.len() > 1 && !p[1..].contains('/'))
-            .filter_map(|(_, n)| n.key.clone())
-            .min_by_key(|k| k.start)
-    }
-
-    /// Number of indexed nodes.
-    pub fn len(&self) -> usize {
-        self.map.len()
-    }
-
-    /// True for an empty index.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-
-    pub(crate) fn insert(&mut self, pointer: String, key: Option<Span>, value: Span) {
-        self.map.insert(pointer, NodeSpan { key, value });
-    }
 }
 
 /// A parsed document.
@@ -234,26 +177,92 @@ pub fn load(
                 .with_note("help: save the file as UTF-8 without a BOM"),
         ]);
     }
-    if let Some(at) = depth::first_too_deep(text, format, limits.max_depth) {
-        return Err(vec![
-            Diagnostic::error(
-                "limit/depth",
-                format!("nesting deeper than {} levels", limits.max_depth),
-            )
-            .with_label(Label::primary(file, at..at + 1, "too deep"))
-            .with_note("help: a manifest needs only a few levels of nesting"),
-        ]);
+    let over = depth::scan(
+        text,
+        format,
+        limits.max_depth,
+        limits.max_array_items,
+        limits.max_nodes,
+    );
+    match over {
+        Some(depth::Over::Depth(at)) => {
+            return Err(vec![
+                Diagnostic::error(
+                    "limit/depth",
+                    format!("nesting deeper than {} levels", limits.max_depth),
+                )
+                .with_label(Label::primary(file, at..at + 1, "too deep"))
+                .with_note("help: a manifest needs only a few levels of nesting"),
+            ]);
+        }
+        Some(depth::Over::Items(at)) => {
+            return Err(vec![too_many_items(
+                file,
+                at..at + 1,
+                "",
+                limits.max_array_items,
+            )]);
+        }
+        Some(depth::Over::Nodes) => return Err(vec![too_many_nodes(file, limits.max_nodes)]),
+        None => {}
     }
-    let parsed = match format {
-        Format::Toml => toml_input::parse(text, file, limits),
-        Format::Json => json_input::parse(text, file, limits),
+    let fast = match format {
+        Format::Toml => toml_input::parse_fast(text, limits),
+        Format::Json => json_fast::parse(text, limits),
     };
-    parsed.map(|(value, spans)| Document {
+    let value = match fast {
+        Ok(value) => value,
+        Err(Stop::Nodes) => return Err(vec![too_many_nodes(file, limits.max_nodes)]),
+        Err(Stop::Spanned) => spanned(text, file, format, limits)?.0,
+    };
+    Ok(Document {
         file,
         format,
         value,
-        spans,
+        spans: SpanIndex::lazy(map.get(file).shared_text(), file, format, *limits),
     })
+}
+
+/// The spanned path: the value with every node's spans, or every problem
+/// with its place.
+fn spanned(
+    text: &str,
+    file: FileId,
+    format: Format,
+    limits: &Limits,
+) -> Result<(serde_json::Value, span_index::TreeBuilder), Vec<Diagnostic>> {
+    match format {
+        Format::Toml => toml_input::parse(text, file, limits),
+        Format::Json => json_input::parse(text, file, limits),
+    }
+}
+
+/// Spans of a document the fast path accepted (so the spanned path accepts
+/// it too); empty if it does not.
+fn spanned_tree(text: &str, file: FileId, format: Format, limits: &Limits) -> span_index::Tree {
+    spanned(text, file, format, limits)
+        .map(|(_, t)| t.finish())
+        .unwrap_or_default()
+}
+
+fn too_many_nodes(file: FileId, limit: usize) -> Diagnostic {
+    Diagnostic::error("limit/nodes", format!("more than {limit} keys and values"))
+        .with_label(Label::primary(file, 0..0, "too many nodes"))
+}
+
+/// Diagnostic for an array over [`Limits::max_array_items`].
+pub(crate) fn too_many_items(file: FileId, span: Span, pointer: &str, limit: usize) -> Diagnostic {
+    let d = Diagnostic::error(
+        "limit/array-items",
+        format!("array with more than {limit} elements"),
+    )
+    .with_label(Label::primary(file, span, "too many elements"))
+    .with_note("help: a device manifest is far smaller; split generated data out of it");
+    if pointer.is_empty() {
+        d
+    } else {
+        d.with_pointer(pointer)
+    }
 }
 
 /// Counts nodes while converting and reports the limit once.
@@ -283,13 +292,7 @@ impl NodeBudget {
     }
 
     pub(crate) fn diagnostic(&self, file: FileId) -> Option<Diagnostic> {
-        self.exceeded.then(|| {
-            Diagnostic::error(
-                "limit/nodes",
-                format!("more than {} keys and values", self.limit),
-            )
-            .with_label(Label::primary(file, 0..0, "too many nodes"))
-        })
+        self.exceeded.then(|| too_many_nodes(file, self.limit))
     }
 }
 

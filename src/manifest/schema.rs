@@ -193,13 +193,14 @@ impl SchemaChecker {
                 let known = self.sibling_properties(&schema_path);
                 for key in unexpected {
                     let key_ptr = format!("{ptr}/{}", crate::manifest::document::escape_token(key));
-                    let mut d = Diagnostic::error(code.clone(), format!("unknown key `{key}`"))
-                        .with_pointer(key_ptr.clone())
-                        .with_label(Label::primary(
-                            doc.file,
-                            doc.spans.locate_key(&key_ptr),
-                            "not a field of this table",
-                        ));
+                    let mut d =
+                        Diagnostic::error(code.clone(), format!("unknown key `{}`", excerpt(key)))
+                            .with_pointer(key_ptr.clone())
+                            .with_label(Label::primary(
+                                doc.file,
+                                doc.spans.locate_key(&key_ptr),
+                                "not a field of this table",
+                            ));
                     if let Some(s) = closest(key, &known) {
                         d = d.with_note(format!("help: did you mean `{s}`?"));
                     } else if !known.is_empty() {
@@ -453,58 +454,97 @@ fn bounded(e: &ValidationError<'_>) -> String {
     text.replace(&whole, &short(inst))
 }
 
+/// Longest word (in characters) a typo is looked for in: a longer one is
+/// not a misspelt name, and comparing it would cost its length times each
+/// candidate's.
+const MAX_TYPO_CHARS: usize = 64;
+
+/// Most characters of a user's value or key quoted in a message.
+const MAX_QUOTED_CHARS: usize = 60;
+
+/// `s`, or its first characters and "…" when it is long: a message quotes
+/// at most a short excerpt of what the user wrote.
+pub(crate) fn excerpt(s: &str) -> std::borrow::Cow<'_, str> {
+    match s.char_indices().nth(MAX_QUOTED_CHARS) {
+        None => s.into(),
+        Some(_) => {
+            let cut = s
+                .char_indices()
+                .nth(MAX_QUOTED_CHARS - 3)
+                .map_or(s.len(), |(i, _)| i);
+            format!("{}…", &s[..cut]).into()
+        }
+    }
+}
+
 /// The candidate nearest to `word` by edit distance, when close enough to
 /// be a typo (at most a third of the word's length, and at most 3).
 pub(crate) fn closest(word: &str, candidates: &[String]) -> Option<String> {
-    let limit = (word.chars().count() / 3).clamp(1, 3);
+    let chars = word.chars().take(MAX_TYPO_CHARS + 1).count();
+    if chars > MAX_TYPO_CHARS {
+        return None;
+    }
+    let limit = (chars / 3).clamp(1, 3);
     candidates
         .iter()
-        .map(|c| (levenshtein(word, c), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| within(word, c, limit).map(|d| (d, c)))
         .min_by_key(|(d, _)| *d)
         .map(|(_, c)| c.clone())
 }
 
 /// Up to `n` candidates nearest to `word` by edit distance, nearest first,
 /// within the same typo bound as [`closest`] (at least one edit allowed per
-/// three characters, and never fewer than 3).
+/// three characters, and never fewer than 3). A word longer than
+/// [`MAX_TYPO_CHARS`] has no suggestion.
 pub fn nearest(word: &str, candidates: &[String], n: usize) -> Vec<String> {
-    let limit = (word.chars().count() / 3).max(3);
+    let chars = word.chars().take(MAX_TYPO_CHARS + 1).count();
+    if chars > MAX_TYPO_CHARS {
+        return Vec::new();
+    }
+    let limit = (chars / 3).max(3);
     let mut scored: Vec<(usize, &String)> = candidates
         .iter()
-        .map(|c| (levenshtein(word, c), c))
-        .filter(|(d, _)| *d <= limit)
+        .filter_map(|c| within(word, c, limit).map(|d| (d, c)))
         .collect();
     scored.sort();
     scored.dedup_by(|a, b| a.1 == b.1);
     scored.into_iter().take(n).map(|(_, c)| c.clone()).collect()
 }
 
+/// The edit distance of `a` and `b` when at most `limit`. Candidates whose
+/// length alone is too far off, or longer than [`MAX_TYPO_CHARS`], are not
+/// compared.
+fn within(a: &str, b: &str, limit: usize) -> Option<usize> {
+    let lb = b.chars().take(MAX_TYPO_CHARS + 1).count();
+    if lb > MAX_TYPO_CHARS || lb.abs_diff(a.chars().count()) > limit {
+        return None;
+    }
+    Some(levenshtein(a, b)).filter(|d| *d <= limit)
+}
+
 /// Edit distance counting an adjacent transposition as one edit (optimal
-/// string alignment), so `kidn` is one step from `kind`.
+/// string alignment), so `kidn` is one step from `kind`. Three rows, so
+/// memory is linear in the shorter input.
 fn levenshtein(a: &str, b: &str) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
-    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
+    let mut prev2 = vec![0usize; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0usize; b.len() + 1];
     for i in 1..=a.len() {
+        cur[0] = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
+                v = v.min(prev2[j - 2] + 1);
             }
-            d[i][j] = v;
+            cur[j] = v;
         }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
     }
-    d[a.len()][b.len()]
+    prev[b.len()]
 }
 
 #[cfg(test)]
@@ -589,5 +629,19 @@ mod tests {
             Some("markets")
         );
         assert_eq!(closest("zzzz", &["markets".into()]), None);
+        assert_eq!(levenshtein("kidn", "kind"), 1);
+        assert_eq!(levenshtein("", "abc"), 3);
+        assert_eq!(levenshtein("ca", "abc"), 3);
+    }
+
+    #[test]
+    fn long_words_are_neither_compared_nor_quoted_whole() {
+        let long = "x".repeat(1_000_000);
+        assert_eq!(closest(&long, &["markets".into()]), None);
+        assert!(nearest(&long, &["markets".into()], 3).is_empty());
+        let e = excerpt(&long);
+        assert_eq!(e.chars().count(), MAX_QUOTED_CHARS - 2);
+        assert!(e.ends_with('…'));
+        assert_eq!(excerpt("short"), "short");
     }
 }

@@ -26,6 +26,13 @@ pub const CODE_PREFIX: &str = "todo/";
 pub fn placeholders(doc: &Document, text: &str) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut ptr = String::new();
+    // A `# TODO` comment needs the word in the text: without it no node's
+    // span is looked up (a manifest without findings needs no span index).
+    let text = if text.contains(PLACEHOLDER_STRING) {
+        Some(text)
+    } else {
+        None
+    };
     walk(doc, text, &doc.value, &mut ptr, &mut out);
     out.sort_by_key(|d| d.primary().map(|l| l.span.start));
     out
@@ -47,9 +54,15 @@ pub fn explain(code: &str) -> Option<String> {
     ))
 }
 
-fn walk(doc: &Document, text: &str, v: &Value, ptr: &mut String, out: &mut Vec<Diagnostic>) {
+fn walk(
+    doc: &Document,
+    text: Option<&str>,
+    v: &Value,
+    ptr: &mut String,
+    out: &mut Vec<Diagnostic>,
+) {
     if !ptr.is_empty() {
-        if let Some(span) = marked(doc, text, ptr) {
+        if let Some(span) = text.and_then(|text| marked(doc, text, ptr)) {
             out.push(finding(doc, ptr, span, true));
             return;
         }

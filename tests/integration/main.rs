@@ -9,6 +9,7 @@ mod engine;
 mod escrow;
 mod explore;
 mod findings;
+mod hostile_input;
 mod init;
 mod log;
 mod manifest_doc;

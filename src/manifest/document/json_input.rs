@@ -7,9 +7,8 @@
 //! numbers. Lone surrogates are refused by the parser.
 
 use super::pointer::child;
-use super::{
-    Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_float, unsafe_integer,
-};
+use super::span_index::TreeBuilder;
+use super::{Limits, MAX_SAFE_INTEGER, NodeBudget, non_finite, unsafe_float, unsafe_integer};
 use crate::diag::{Diagnostic, Label};
 use crate::source::{FileId, Span};
 use jsonc_parser::ast;
@@ -21,7 +20,7 @@ pub(super) fn parse(
     text: &str,
     file: FileId,
     limits: &Limits,
-) -> Result<(Value, SpanIndex), Vec<Diagnostic>> {
+) -> Result<(Value, TreeBuilder), Vec<Diagnostic>> {
     let options = ParseOptions {
         allow_comments: false,
         allow_loose_object_property_names: false,
@@ -51,12 +50,13 @@ pub(super) fn parse(
     };
     let mut cx = Convert {
         file,
-        spans: SpanIndex::default(),
+        spans: TreeBuilder::default(),
         diags: Vec::new(),
         budget: NodeBudget::new(limits.max_nodes),
+        max_items: limits.max_array_items,
     };
     let root_span = range(&root);
-    cx.spans.insert(String::new(), None, root_span);
+    cx.spans.insert("", None, root_span);
     let value = cx.value(&root, "");
     if let Some(d) = cx.budget.diagnostic(file) {
         cx.diags.push(d);
@@ -82,9 +82,10 @@ fn range(v: &ast::Value<'_>) -> Span {
 
 struct Convert {
     file: FileId,
-    spans: SpanIndex,
+    spans: TreeBuilder,
     diags: Vec<Diagnostic>,
     budget: NodeBudget,
+    max_items: usize,
 }
 
 impl Convert {
@@ -95,13 +96,22 @@ impl Convert {
             ast::Value::NullKeyword(_) => Value::Null,
             ast::Value::NumberLit(n) => self.number(n.value, ptr, range(v)),
             ast::Value::Array(a) => {
+                if a.elements.len() > self.max_items {
+                    self.diags.push(super::too_many_items(
+                        self.file,
+                        range(v),
+                        ptr,
+                        self.max_items,
+                    ));
+                    return Value::Null;
+                }
                 let mut out = Vec::with_capacity(a.elements.len());
                 for (i, e) in a.elements.iter().enumerate() {
                     if !self.budget.take() {
                         break;
                     }
                     let p = format!("{ptr}/{i}");
-                    self.spans.insert(p.clone(), None, range(e));
+                    self.spans.insert(&p, None, range(e));
                     out.push(self.value(e, &p));
                 }
                 Value::Array(out)
@@ -140,8 +150,7 @@ impl Convert {
                         continue;
                     }
                     seen.insert(name.clone(), key_span.clone());
-                    self.spans
-                        .insert(p.clone(), Some(key_span), range(&prop.value));
+                    self.spans.insert(&p, Some(key_span), range(&prop.value));
                     let value = self.value(&prop.value, &p);
                     out.insert(name, value);
                 }

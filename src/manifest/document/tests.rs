@@ -143,3 +143,126 @@ fn refuses_hostile_input() {
     let e = load(&mut map, "a.json", b"[1,2,3,4,5]", &few).unwrap_err();
     assert_eq!(e[0].code, "limit/nodes");
 }
+
+/// The fast path and the spanned path give the same value, and the lazy
+/// index the spanned path's spans.
+#[test]
+fn fast_path_matches_the_spanned_path() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
+    let mut texts: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml" || x == "json"))
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&p).unwrap())
+        })
+        .collect();
+    for json in [
+        r#"{"a": [1, -1, 1.5, 1e3, 1E-7, 0.1, 9007199254740991, -9007199254740991]}"#,
+        r#"{"b": [true, false, null, "x\u00e9\ud83d\ude00", {}, [], {"c~/d": {"": 1}}]}"#,
+        r#"{"f": [2.2250738585072014e-308, 1.5e-300, 0.30000000000000004, 123456.789e3, 5e-324]}"#,
+    ] {
+        texts.push(("x.json".into(), json.into()));
+    }
+    assert!(texts.len() > 5);
+    for (name, text) in &texts {
+        let format = Format::detect(name, text.as_bytes());
+        let limits = Limits::default();
+        let fast = match format {
+            Format::Toml => toml_input::parse_fast(text, &limits),
+            Format::Json => json_fast::parse(text, &limits),
+        }
+        .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let (slow, tree) = spanned(text, FileId(0), format, &limits).unwrap();
+        assert_eq!(fast, slow, "{name}");
+        let index = SpanIndex::lazy(text.as_str().into(), FileId(0), format, limits);
+        let tree = tree.finish();
+        assert!(index.len() > 1 && index.len() == tree.nodes_len(), "{name}");
+        let mut ptr = String::new();
+        check_spans(&slow, &mut ptr, &index, text, name);
+    }
+}
+
+/// Every node is found, and a member's key span holds its name.
+fn check_spans(v: &serde_json::Value, ptr: &mut String, index: &SpanIndex, text: &str, name: &str) {
+    let span = index
+        .get(ptr)
+        .unwrap_or_else(|| panic!("{name}: no span for {ptr:?}"));
+    if let Some(k) = &span.key {
+        let last = unescape_token(ptr.rsplit('/').next().unwrap()).into_owned();
+        assert!(
+            text[k.clone()].contains(last.as_str()) || text[k.clone()].contains('\\'),
+            "{name}: {ptr}"
+        );
+    }
+    let len = ptr.len();
+    match v {
+        serde_json::Value::Object(o) => {
+            for (k, x) in o {
+                ptr.push('/');
+                ptr.push_str(&escape_token(k));
+                check_spans(x, ptr, index, text, name);
+                ptr.truncate(len);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                ptr.push_str(&format!("/{i}"));
+                check_spans(x, ptr, index, text, name);
+                ptr.truncate(len);
+            }
+            assert!(index.get(&format!("{ptr}/{}", a.len())).is_none());
+            assert!(a.is_empty() || index.get(&format!("{ptr}/00")).is_none());
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn what_the_fast_path_leaves_to_the_spanned_path_loads_the_same() {
+    // `-0` is the integer 0 and `-0.0` a float; a literal above 2^64 is an
+    // unsafe integer, 1e300 a float.
+    let (_, d) = load_str("a.json", r#"{"a": -0, "b": -0.0, "c": 1e300}"#).unwrap();
+    assert_eq!(d.value["a"], json!(0));
+    assert!(d.value["b"].is_f64());
+    assert!(d.value["c"].is_f64());
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": 123456789012345678901234}"#)),
+        ["canon/unsafe-integer"]
+    );
+    assert_eq!(
+        codes(load_str("a.json", r#"{"a": 1, "a": 2}"#)),
+        ["parse/duplicate-key"]
+    );
+}
+
+#[test]
+fn refuses_long_arrays_and_many_nodes_before_parsing() {
+    let items = Limits {
+        max_array_items: 3,
+        ..Limits::default()
+    };
+    let mut map = SourceMap::new();
+    for (name, text) in [("a.json", "[[1,2,3,4]]"), ("a.toml", "a = [1,2,3,4]")] {
+        let e = load(&mut map, name, text.as_bytes(), &items).unwrap_err();
+        assert_eq!(e[0].code, "limit/array-items", "{name}");
+        assert_eq!(e[0].message, "array with more than 3 elements");
+    }
+    // An array of tables is counted after parsing, and named.
+    let e = load(
+        &mut map,
+        "a.toml",
+        "[[x]]\n[[x]]\n[[x]]\n[[x]]\n".as_bytes(),
+        &items,
+    )
+    .unwrap_err();
+    assert_eq!(e[0].code, "limit/array-items");
+    assert_eq!(e[0].pointer.as_deref(), Some("/x"));
+    let few = Limits {
+        max_nodes: 3,
+        ..Limits::default()
+    };
+    let e = load(&mut map, "a.toml", b"a = {b = {c = 1}}\nd = 1", &few).unwrap_err();
+    assert_eq!(e[0].code, "limit/nodes");
+}

@@ -11,10 +11,10 @@
 //!   times `HH:MM:SS[.fff]` (seconds always written, fraction without
 //!   trailing zeros).
 
+use super::json_fast::Stop;
 use super::pointer::child;
-use super::{
-    Limits, MAX_SAFE_INTEGER, NodeBudget, SpanIndex, non_finite, unsafe_float, unsafe_integer,
-};
+use super::span_index::TreeBuilder;
+use super::{Limits, MAX_SAFE_INTEGER, NodeBudget, non_finite, unsafe_float, unsafe_integer};
 use crate::diag::{Diagnostic, Label};
 use crate::source::{FileId, Span};
 use serde_json::{Map, Number, Value};
@@ -25,7 +25,7 @@ pub(super) fn parse(
     text: &str,
     file: FileId,
     limits: &Limits,
-) -> Result<(Value, SpanIndex), Vec<Diagnostic>> {
+) -> Result<(Value, TreeBuilder), Vec<Diagnostic>> {
     let (root, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         return Err(errors
@@ -35,13 +35,14 @@ pub(super) fn parse(
     }
     let mut cx = Convert {
         file,
-        spans: SpanIndex::default(),
+        spans: TreeBuilder::default(),
         diags: Vec::new(),
         budget: NodeBudget::new(limits.max_nodes),
         max_depth: limits.max_depth,
+        max_items: limits.max_array_items,
     };
     let span = root.span();
-    cx.spans.insert(String::new(), None, 0..text.len());
+    cx.spans.insert("", None, 0..text.len());
     let value = cx.table(root.get_ref(), "", 1, span);
     if let Some(d) = cx.budget.diagnostic(file) {
         cx.diags.push(d);
@@ -65,12 +66,98 @@ fn syntax_diagnostic(e: &toml::de::Error, file: FileId, len: usize) -> Diagnosti
     Diagnostic::error(code, format!("TOML: {first}")).with_label(Label::primary(file, span, first))
 }
 
+/// Fast path: the same mapping without spans or pointers, consuming the
+/// parse tree as it goes. Stops at the first thing the spanned path must
+/// report (see `json_fast`), or at the node limit.
+pub(super) fn parse_fast(text: &str, limits: &Limits) -> Result<Value, Stop> {
+    let root = DeTable::parse(text).map_err(|_| Stop::Spanned)?;
+    let mut cx = Fast {
+        nodes_left: limits.max_nodes,
+        max_items: limits.max_array_items,
+        max_depth: limits.max_depth,
+    };
+    cx.table(root.into_inner(), 1)
+}
+
+struct Fast {
+    nodes_left: usize,
+    max_items: usize,
+    max_depth: usize,
+}
+
+impl Fast {
+    fn take(&mut self) -> Result<(), Stop> {
+        if self.nodes_left == 0 {
+            return Err(Stop::Nodes);
+        }
+        self.nodes_left -= 1;
+        Ok(())
+    }
+
+    fn table(&mut self, t: DeTable<'_>, depth: usize) -> Result<Value, Stop> {
+        if depth > self.max_depth {
+            return Err(Stop::Spanned);
+        }
+        let mut out = Map::new();
+        for (k, v) in t {
+            self.take()?;
+            let value = self.value(v.into_inner(), depth)?;
+            out.insert(k.into_inner().into_owned(), value);
+        }
+        Ok(Value::Object(out))
+    }
+
+    fn value(&mut self, v: DeValue<'_>, depth: usize) -> Result<Value, Stop> {
+        Ok(match v {
+            DeValue::String(s) => Value::String(s.into_owned()),
+            DeValue::Boolean(b) => Value::Bool(b),
+            DeValue::Integer(i) => integer_value(i.as_str(), i.radix()).ok_or(Stop::Spanned)?,
+            DeValue::Float(f) => float_value(f.as_str()).ok_or(Stop::Spanned)?,
+            DeValue::Datetime(d) => Value::String(datetime_string(&d)),
+            DeValue::Array(a) => {
+                if depth + 1 > self.max_depth || a.len() > self.max_items {
+                    return Err(Stop::Spanned);
+                }
+                let mut out = Vec::with_capacity(a.len());
+                for e in a {
+                    self.take()?;
+                    out.push(self.value(e.into_inner(), depth + 1)?);
+                }
+                Value::Array(out)
+            }
+            DeValue::Table(t) => self.table(t, depth + 1)?,
+        })
+    }
+}
+
+/// A TOML integer as a JSON number, when within ±(2^53−1).
+fn integer_value(raw: &str, radix: u32) -> Option<Value> {
+    let digits: String = raw.chars().filter(|c| *c != '_').collect();
+    match i128::from_str_radix(&digits, radix) {
+        Ok(v) if v.abs() <= MAX_SAFE_INTEGER => Some(Value::Number(Number::from(v as i64))),
+        _ => None,
+    }
+}
+
+/// A TOML float as a JSON number, when finite and exactly representable.
+fn float_value(raw: &str) -> Option<Value> {
+    let digits: String = raw.chars().filter(|c| *c != '_').collect();
+    match digits.parse::<f64>() {
+        Ok(f) if unsafe_float(f) => None,
+        Ok(f) if f.is_finite() => Some(Value::Number(
+            Number::from_f64(f).unwrap_or(Number::from(0)),
+        )),
+        _ => None,
+    }
+}
+
 struct Convert {
     file: FileId,
-    spans: SpanIndex,
+    spans: TreeBuilder,
     diags: Vec<Diagnostic>,
     budget: NodeBudget,
     max_depth: usize,
+    max_items: usize,
 }
 
 impl Convert {
@@ -85,7 +172,7 @@ impl Convert {
                 break;
             }
             let p = child(ptr, k.get_ref());
-            self.spans.insert(p.clone(), Some(k.span()), v.span());
+            self.spans.insert(&p, Some(k.span()), v.span());
             let value = self.value(v.get_ref(), &p, depth, v.span());
             out.insert(k.get_ref().to_string(), value);
         }
@@ -104,13 +191,18 @@ impl Convert {
                     self.too_deep(span, ptr);
                     return Value::Null;
                 }
+                if a.len() > self.max_items {
+                    self.diags
+                        .push(super::too_many_items(self.file, span, ptr, self.max_items));
+                    return Value::Null;
+                }
                 let mut out = Vec::with_capacity(a.len());
                 for (i, e) in a.iter().enumerate() {
                     if !self.budget.take() {
                         break;
                     }
                     let p = format!("{ptr}/{i}");
-                    self.spans.insert(p.clone(), None, e.span());
+                    self.spans.insert(&p, None, e.span());
                     out.push(self.value(e.get_ref(), &p, depth + 1, e.span()));
                 }
                 Value::Array(out)
@@ -120,14 +212,10 @@ impl Convert {
     }
 
     fn integer(&mut self, raw: &str, radix: u32, ptr: &str, span: Span) -> Value {
-        let digits: String = raw.chars().filter(|c| *c != '_').collect();
-        match i128::from_str_radix(&digits, radix) {
-            Ok(v) if v.abs() <= MAX_SAFE_INTEGER => Value::Number(Number::from(v as i64)),
-            _ => {
-                self.diags.push(unsafe_integer(self.file, span, ptr, raw));
-                Value::Null
-            }
-        }
+        integer_value(raw, radix).unwrap_or_else(|| {
+            self.diags.push(unsafe_integer(self.file, span, ptr, raw));
+            Value::Null
+        })
     }
 
     fn float(&mut self, raw: &str, ptr: &str, span: Span) -> Value {
