@@ -14,7 +14,7 @@
 //! never coerced (RFC 8785 §3.2.2.3, I-JSON
 //! RFC 7493 §2): non-finite floats, integers beyond ±(2^53−1), duplicate
 //! keys, lone surrogates, invalid UTF-8. Hostile input is bounded by
-//! [`Limits`] before the parser runs (reliability.md P8).
+//! [`Limits`] before the parser runs (`docs/limits.md`).
 
 mod depth;
 mod json_fast;

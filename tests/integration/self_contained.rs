@@ -12,6 +12,9 @@ const FORBIDDEN: &[&str] = &[
     "../shared",
     "DESIGN.md",
     "PROFILES.md",
+    "reliability.md",
+    "reliability T",
+    "reliability P",
 ];
 
 fn scan(path: &Path, hits: &mut Vec<String>) {
@@ -40,10 +43,29 @@ fn scan(path: &Path, hits: &mut Vec<String>) {
 #[test]
 fn no_file_points_outside_the_repository() {
     let mut hits = Vec::new();
-    for rel in ["src", "profiles", "schemas", "docs", "README.md"] {
+    // The CI and conformance scripts name where the public vectors live; this
+    // file names what it forbids.
+    for rel in [
+        "src",
+        "profiles",
+        "schemas",
+        "docs",
+        "README.md",
+        "benches",
+        "examples",
+        "fuzz/fuzz_targets",
+        "scripts/fuzz.sh",
+        "clippy.toml",
+    ] {
         let p = repo_file(rel);
         assert!(p.exists(), "{rel} is missing");
         scan(&p, &mut hits);
+    }
+    for e in std::fs::read_dir(repo_file("tests/integration")).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().is_some_and(|n| n != "self_contained.rs") {
+            scan(&p, &mut hits);
+        }
     }
     assert!(hits.is_empty(), "outside references:\n{}", hits.join("\n"));
 }

@@ -7,7 +7,7 @@
 //! are its TLS SNI and HTTP `Host` when present, otherwise the DNS names that
 //! resolved to its address inside the capture; a flow with no name matches
 //! only a declared address range. Missing, truncated or unparsable evidence
-//! becomes a [`Gap`], so the verdict can never be "matches" (reliability P9).
+//! becomes a [`Gap`], so the verdict can never be "matches" (`docs/deviations.md`).
 
 use super::sensitivity;
 use super::{Class, Deviation, EscalationRule, Evidence, Gap, Mode, Report, subject_of};

@@ -71,7 +71,7 @@ pub struct Evidence {
     pub detail: Value,
 }
 
-/// A reason why the comparison cannot conclude "matches" (reliability P9).
+/// A reason why the comparison cannot conclude "matches" (`docs/deviations.md`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Gap {
     /// The evidence file concerned.

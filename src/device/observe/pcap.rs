@@ -4,7 +4,7 @@
 //! Memory is bounded whatever the file: records go through one fixed buffer
 //! (`Limits::max_record` plus block overhead), every length field is checked
 //! against that limit before use, and the flow and name tables have caps
-//! whose overflow marks the observation partial (reliability T35, P9).
+//! whose overflow marks the observation partial (`docs/limits.md`; a partial observation is never "matches").
 
 use super::observation::{
     Coverage, DeviceSelector, DnsQuery, Flow, OBSERVATION_FORMAT, Observation, Source, Traffic,
@@ -447,7 +447,7 @@ fn linktype_name(lt: Linktype) -> String {
     }
 }
 
-/// Length checks before the record is used (T35).
+/// Length checks before the record is used (`docs/limits.md`).
 fn check_lengths(
     caplen: u32,
     origlen: u32,

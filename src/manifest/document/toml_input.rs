@@ -2,7 +2,7 @@
 //!
 //! The mapping is ours, not serde's: `toml` through `serde_json` turns
 //! `inf`/`nan` into `null` and datetimes into `{"$__toml_private_datetime":
-//! …}` (reliability.md T04, T08). Here:
+//! …}`: silent coercions RFC 8785 forbids. Here:
 //! - integers must lie within ±(2^53−1);
 //! - floats must be finite;
 //! - datetimes become one RFC 3339 string form: offset datetimes are

@@ -1,4 +1,4 @@
-//! Reader tests on captures built in memory, including hostile ones (T35).
+//! Reader tests on captures built in memory, including hostile ones.
 use super::*;
 use etherparse::PacketBuilder;
 
@@ -192,7 +192,7 @@ fn raw_ip_link_type() {
     check_sample_mac(&run(&legacy(101, 65535, &pkts), &opts()).unwrap(), None);
 }
 
-// T35: hostile captures.
+// Hostile captures.
 #[test]
 fn absurd_record_length_is_refused_without_allocating() {
     let mut f = legacy(1, 65535, &sample()[..1]);
