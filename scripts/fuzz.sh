@@ -84,8 +84,8 @@ corpus_of() {
     case $t in
     manifest_load | manifest_diff) cp -n examples/*.toml examples/*.json "$dir"/ 2>/dev/null || true ;;
     profile_load) cp -n profiles/*.toml "$dir"/ ;;
-    pcap_read) cp -n examples/evidence/capture.pcap "$dir"/ ;;
-    sbom_read) cp -n examples/evidence/firmware.cdx.json "$dir"/ ;;
+    pcap_read) cp -n samples/capture.pcap "$dir"/ ;;
+    sbom_read) cp -n samples/firmware.cdx.json "$dir"/ ;;
     esac
     echo "$dir"
 }

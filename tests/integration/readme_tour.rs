@@ -2,8 +2,8 @@
 //!
 //! Every `$ ` command of the console blocks from "A short tour" to
 //! "Command reference" runs, in order, in one shell (so `REPORT=$(…)`
-//! carries over), in a fresh folder holding a copy of `examples/` and
-//! `schemas/`, with the binary under test first on `PATH`. Standard output
+//! carries over), in a fresh folder holding a copy of `examples/`,
+//! `schemas/` and `samples/`, with the binary under test first on `PATH`. Standard output
 //! and standard error together must match the lines under the command:
 //!
 //! - a line `…` stands for any number of lines (also none);
@@ -136,6 +136,7 @@ fn readme_tour_runs_as_written_and_prints_what_it_shows() {
     std::fs::create_dir_all(&logs).unwrap();
     copy_dir(&repo_file("examples"), &work.join("examples"));
     copy_dir(&repo_file("schemas"), &work.join("schemas"));
+    copy_dir(&repo_file("samples"), &work.join("samples"));
     let bin = Path::new(env!("CARGO_BIN_EXE_blueprint"))
         .parent()
         .unwrap()

@@ -1,5 +1,5 @@
 //! The sample evidence that the README's "Diff a shipped device" tour uses,
-//! made here and committed under `examples/evidence/`: a traffic capture of
+//! made here and committed under `samples/`: a traffic capture of
 //! the smart meter on a home network and its firmware's CycloneDX SBOM.
 //!
 //! The committed files must be exactly what this generator writes; after a
@@ -233,7 +233,7 @@ fn sbom() -> Vec<u8> {
 
 #[test]
 fn committed_sample_evidence_is_what_the_generator_writes() {
-    let dir = repo_file("examples/evidence");
+    let dir = repo_file("samples");
     let files = [("capture.pcap", capture()), ("firmware.cdx.json", sbom())];
     let regenerate = std::env::var_os("BLUEPRINT_REGENERATE").is_some();
     for (name, bytes) in files {
@@ -245,7 +245,7 @@ fn committed_sample_evidence_is_what_the_generator_writes() {
         let committed = std::fs::read(&path).unwrap_or_default();
         assert!(
             committed == bytes,
-            "examples/evidence/{name} is not what the generator writes; rewrite it with \
+            "samples/{name} is not what the generator writes; rewrite it with \
              BLUEPRINT_REGENERATE=1 cargo test --test integration sample_evidence"
         );
     }
