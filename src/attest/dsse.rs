@@ -558,6 +558,25 @@ mod tests {
         ));
     }
 
+    /// The documented limits (docs/limits.md): 32 MiB and 32 signatures,
+    /// and a wrong `signatures` member says what is expected.
+    #[test]
+    fn limits_are_the_documented_ones() {
+        let at_limit = vec![b' '; 32 * 1024 * 1024];
+        assert!(matches!(
+            Envelope::from_json(&at_limit),
+            Err(Rejection::Malformed(_))
+        ));
+        let not_a_list = br#"{"payload":"","payloadType":"t","signatures":5}"#;
+        match Envelope::from_json(not_a_list) {
+            Err(Rejection::Malformed(e)) => assert!(
+                e.to_string().contains("an array of at most 32 signatures"),
+                "{e}"
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn bounded_input() {
         let big = vec![b' '; MAX_ENVELOPE_BYTES + 1];
