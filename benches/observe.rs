@@ -10,6 +10,10 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etherparse::PacketBuilder;
 use std::hint::black_box;
 
+#[path = "../tests/support/client_hello.rs"]
+mod hello;
+use hello::client_hello;
+
 const DEV: [u8; 4] = [192, 168, 1, 10];
 
 fn record(out: &mut Vec<u8>, t: u32, pkt: &[u8]) {
@@ -18,28 +22,6 @@ fn record(out: &mut Vec<u8>, t: u32, pkt: &[u8]) {
     out.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
     out.extend_from_slice(&(pkt.len() as u32).to_le_bytes());
     out.extend_from_slice(pkt);
-}
-
-fn client_hello(sni: &str) -> Vec<u8> {
-    let name = sni.as_bytes();
-    let mut ext = vec![0, 0];
-    ext.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
-    ext.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
-    ext.push(0);
-    ext.extend_from_slice(&(name.len() as u16).to_be_bytes());
-    ext.extend_from_slice(name);
-    let mut body = vec![3, 3];
-    body.extend_from_slice(&[7u8; 32]);
-    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
-    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
-    body.extend_from_slice(&ext);
-    let mut hs = vec![1];
-    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
-    hs.extend_from_slice(&body);
-    let mut rec = vec![22, 3, 1];
-    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
-    rec.extend_from_slice(&hs);
-    rec
 }
 
 /// A pcap of at least `bytes` bytes.
