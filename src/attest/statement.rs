@@ -189,6 +189,28 @@ pub struct Deposit {
     pub summary: ValidationSummary,
 }
 
+/// The one subject of an in-toto Statement: its name and its SHA-256
+/// digest (64 lower-case hex digits). On failure, the JSON pointer of the
+/// member at fault and what was expected there.
+pub fn single_subject(v: &Value) -> Result<(&str, Digest), (&'static str, &'static str)> {
+    let subjects = v
+        .get("subject")
+        .and_then(Value::as_array)
+        .filter(|s| s.len() == 1)
+        .ok_or(("/subject", "an array of exactly one subject"))?;
+    let name = subjects[0]
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or(("/subject/0/name", "a string"))?;
+    let digest = subjects[0]
+        .pointer("/digest/sha256")
+        .and_then(Value::as_str)
+        .filter(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
+        .and_then(|h| Digest::from_hex(h).ok())
+        .ok_or(("/subject/0/digest/sha256", "64 lower-case hex digits"))?;
+    Ok((name, digest))
+}
+
 /// Parses and checks canonical statement bytes.
 pub fn parse_deposit(payload: &[u8]) -> Result<Deposit, StatementError> {
     let v: Value = serde_json::from_slice(payload).map_err(StatementError::NotJson)?;
@@ -200,24 +222,7 @@ pub fn parse_deposit(payload: &[u8]) -> Result<Deposit, StatementError> {
     if v.pointer("/predicateType").and_then(Value::as_str) != Some(PREDICATE_TYPE) {
         return Err(field("/predicateType", PREDICATE_TYPE));
     }
-    let subjects = v
-        .pointer("/subject")
-        .and_then(Value::as_array)
-        .filter(|s| s.len() == 1)
-        .ok_or(field("/subject", "an array of exactly one subject"))?;
-    let name = subjects[0]
-        .pointer("/name")
-        .and_then(Value::as_str)
-        .ok_or(field("/subject/0/name", "a string"))?;
-    let digest = subjects[0]
-        .pointer("/digest/sha256")
-        .and_then(Value::as_str)
-        .filter(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .and_then(|h| Digest::from_hex(h).ok())
-        .ok_or(field(
-            "/subject/0/digest/sha256",
-            "64 lower-case hex digits",
-        ))?;
+    let (name, digest) = single_subject(&v).map_err(|(p, e)| field(p, e))?;
     let manifest = v
         .pointer("/predicate/manifest")
         .filter(|m| m.is_object())

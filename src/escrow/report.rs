@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 use crate::attest::canon::{self, CanonError, Digest};
 use crate::attest::dsse::{self, Envelope, EnvelopeSignature, Rejection};
 use crate::attest::keys::{KeyId, PublicKey, SigningKeyFile};
-use crate::attest::statement::STATEMENT_TYPE;
+use crate::attest::statement::{self, STATEMENT_TYPE};
 use crate::device::diff::{Class, REPORT_FORMAT};
 
 /// DSSE `payloadType` of a deviation report.
@@ -450,25 +450,8 @@ fn parse_frame(
     }) {
         return Err(field(&format!("/{extra}"), "no such member"));
     }
-    let subjects = v
-        .get("subject")
-        .and_then(Value::as_array)
-        .filter(|s| s.len() == 1)
-        .ok_or(field("/subject", "an array of exactly one subject"))?;
-    let name = subjects[0]
-        .get("name")
-        .and_then(Value::as_str)
-        .ok_or(field("/subject/0/name", "a string"))?
-        .to_owned();
-    let digest = subjects[0]
-        .pointer("/digest/sha256")
-        .and_then(Value::as_str)
-        .filter(|h| h.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')))
-        .and_then(|h| Digest::from_hex(h).ok())
-        .ok_or(field(
-            "/subject/0/digest/sha256",
-            "64 lower-case hex digits",
-        ))?;
+    let (name, digest) = statement::single_subject(&v).map_err(|(p, e)| field(p, e))?;
+    let name = name.to_owned();
     Ok((v, name, digest))
 }
 
