@@ -19,6 +19,7 @@
 mod depth;
 mod json_fast;
 mod json_input;
+mod json_spans;
 mod pointer;
 mod span_index;
 mod toml_input;

@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 /// Marks "no key" / "no name" in a [`Node`].
 const NONE: u32 = u32::MAX;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Node {
     parent: u32,
     /// Member name (unescaped) in the names arena; `NONE` for array
@@ -27,7 +27,7 @@ struct Node {
 }
 
 /// The compact tree (module docs).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Tree {
     nodes: Vec<Node>,
     kids: Vec<u32>,
@@ -82,6 +82,40 @@ impl TreeBuilder {
             kids: (0, 0),
         });
         self.path.push((pointer.len(), id));
+    }
+
+    /// Records a node under `parent` (`None` for the root) whose value
+    /// starts at `start`; [`TreeBuilder::close`] sets where it ends. For a
+    /// scanner that knows each node's parent and never builds pointers.
+    pub(crate) fn open(
+        &mut self,
+        parent: Option<u32>,
+        name: Option<&str>,
+        key: Option<(usize, usize)>,
+        start: usize,
+    ) -> u32 {
+        let id = self.tree.nodes.len() as u32;
+        let name = match name {
+            Some(n) => {
+                let s = self.tree.names.len() as u32;
+                self.tree.names.push_str(n);
+                (s, self.tree.names.len() as u32 - s)
+            }
+            None => (NONE, 0),
+        };
+        self.tree.nodes.push(Node {
+            parent: parent.unwrap_or(NONE),
+            name,
+            key: key.map_or((NONE, NONE), |(s, e)| pack(&(s..e))),
+            value: pack(&(start..start)),
+            kids: (0, 0),
+        });
+        id
+    }
+
+    /// Sets where the value of node `id` ends.
+    pub(crate) fn close(&mut self, id: u32, end: usize) {
+        self.tree.nodes[id as usize].value.1 = pack(&(end..end)).1;
     }
 
     /// Links children to parents (a counting sort by parent, so array
@@ -214,7 +248,12 @@ impl SpanIndex {
 
     fn tree(&self) -> &Tree {
         self.tree.get_or_init(|| match &self.origin {
-            Some(o) => super::spanned_tree(&o.text, o.file, o.format, &o.limits),
+            // JSON the loader accepted takes the one-pass scanner; TOML (and
+            // anything the scanner does not expect) the spanned path.
+            Some(o) => (o.format == Format::Json)
+                .then(|| super::json_spans::tree(&o.text))
+                .flatten()
+                .unwrap_or_else(|| super::spanned_tree(&o.text, o.file, o.format, &o.limits)),
             None => Tree::default(),
         })
     }

@@ -162,9 +162,23 @@ fn fast_path_matches_the_spanned_path() {
         r#"{"a": [1, -1, 1.5, 1e3, 1E-7, 0.1, 9007199254740991, -9007199254740991]}"#,
         r#"{"b": [true, false, null, "x\u00e9\ud83d\ude00", {}, [], {"c~/d": {"": 1}}]}"#,
         r#"{"f": [2.2250738585072014e-308, 1.5e-300, 0.30000000000000004, 123456.789e3, 5e-324]}"#,
+        "\r\n\t { \"k\\u0061\" :\n[ 1 ,\t{ } , [ [ ] ] ] , \"q\\\"\\\\\" : \"\\\\\" }  \n",
     ] {
         texts.push(("x.json".into(), json.into()));
     }
+    // Each example again as pretty-printed JSON.
+    let examples: Vec<(String, String)> = texts
+        .iter()
+        .filter(|(n, _)| n.ends_with(".toml"))
+        .map(|(n, t)| {
+            let v = toml_input::parse_fast(t, &Limits::default()).unwrap();
+            (
+                format!("{n}.json"),
+                serde_json::to_string_pretty(&v).unwrap(),
+            )
+        })
+        .collect();
+    texts.extend(examples);
     assert!(texts.len() > 5);
     for (name, text) in &texts {
         let format = Format::detect(name, text.as_bytes());
@@ -179,6 +193,10 @@ fn fast_path_matches_the_spanned_path() {
         let index = SpanIndex::lazy(text.as_str().into(), FileId(0), format, limits);
         let tree = tree.finish();
         assert!(index.len() > 1 && index.len() == tree.nodes_len(), "{name}");
+        if format == Format::Json {
+            // The one-pass scanner records exactly the spanned path's tree.
+            assert_eq!(json_spans::tree(text).as_ref(), Some(&tree), "{name}");
+        }
         let mut ptr = String::new();
         check_spans(&slow, &mut ptr, &index, text, name);
     }
@@ -265,4 +283,19 @@ fn refuses_long_arrays_and_many_nodes_before_parsing() {
     };
     let e = load(&mut map, "a.toml", b"a = {b = {c = 1}}\nd = 1", &few).unwrap_err();
     assert_eq!(e[0].code, "limit/nodes");
+}
+
+#[test]
+fn the_span_scanner_gives_up_on_what_is_not_json() {
+    for text in [
+        "{\"a\": }",
+        "[1,]",
+        "{\"a\" 1}",
+        "\"open",
+        "[1] 2",
+        "tru",
+        "{\"a\":1,}",
+    ] {
+        assert_eq!(json_spans::tree(text), None, "{text}");
+    }
 }
