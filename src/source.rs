@@ -5,7 +5,7 @@
 //! codespan-reporting).
 
 use std::ops::Range;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// A byte range into one source file.
 pub type Span = Range<usize>;
@@ -19,6 +19,13 @@ pub struct FileId(pub usize);
 pub struct SourceFile {
     name: String,
     text: Arc<str>,
+    /// Built the first time a line or column is asked for: a file without
+    /// findings never needs it.
+    index: OnceLock<LineIndex>,
+}
+
+#[derive(Debug, Clone)]
+struct LineIndex {
     line_starts: Vec<usize>,
     /// Characters before each [`CHAR_STRIDE`]-byte block of a non-ASCII
     /// text (empty for ASCII text), so a column is counted from the nearest
@@ -26,13 +33,8 @@ pub struct SourceFile {
     char_marks: Vec<usize>,
 }
 
-/// Bytes per block of [`SourceFile`]'s character-count marks.
-const CHAR_STRIDE: usize = 4096;
-
-impl SourceFile {
-    /// Wraps `text` under the display name `name`.
-    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
-        let text: Arc<str> = Arc::from(text.into());
+impl LineIndex {
+    fn of(text: &str) -> Self {
         let line_starts = std::iter::once(0)
             .chain(memchr_lines(text.as_bytes()))
             .collect();
@@ -47,12 +49,28 @@ impl SourceFile {
             }
             marks
         };
-        SourceFile {
-            name: name.into(),
-            text,
+        LineIndex {
             line_starts,
             char_marks,
         }
+    }
+}
+
+/// Bytes per block of [`SourceFile`]'s character-count marks.
+const CHAR_STRIDE: usize = 4096;
+
+impl SourceFile {
+    /// Wraps `text` under the display name `name`.
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        SourceFile {
+            name: name.into(),
+            text: Arc::from(text.into()),
+            index: OnceLock::new(),
+        }
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::of(&self.text))
     }
 
     /// The text, shared (the loader indexes spans from it on demand).
@@ -63,12 +81,13 @@ impl SourceFile {
     /// Characters (Unicode scalar values) in `text[..at]`, `at` on a char
     /// boundary: constant time for ASCII, at most one block scanned else.
     fn chars_before(&self, at: usize) -> usize {
-        if self.char_marks.is_empty() {
+        let marks = &self.index().char_marks;
+        if marks.is_empty() {
             return at;
         }
         let block = at / CHAR_STRIDE;
         let from = block * CHAR_STRIDE;
-        self.char_marks[block]
+        marks[block]
             + self.text.as_bytes()[from..at]
                 .iter()
                 .filter(|b| (**b & 0xC0) != 0x80)
@@ -87,18 +106,19 @@ impl SourceFile {
 
     /// Byte offsets at which each line starts.
     pub fn line_starts(&self) -> &[usize] {
-        &self.line_starts
+        &self.index().line_starts
     }
 
     /// 1-based line and 1-based column (counted in Unicode scalar values) of
     /// byte offset `at`, clamped to the file.
     pub fn line_col(&self, at: usize) -> (usize, usize) {
         let at = at.min(self.text.len());
-        let line = match self.line_starts.binary_search(&at) {
+        let starts = self.line_starts();
+        let line = match starts.binary_search(&at) {
             Ok(l) => l,
             Err(l) => l - 1,
         };
-        let start = self.line_starts[line];
+        let start = starts[line];
         let mut end = at;
         while !self.text.is_char_boundary(end) {
             end -= 1;
@@ -182,7 +202,7 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
             .files
             .get(id.0)
             .ok_or(codespan_reporting::files::Error::FileMissing)?;
-        Ok(match f.line_starts.binary_search(&byte_index) {
+        Ok(match f.line_starts().binary_search(&byte_index) {
             Ok(l) => l,
             Err(l) => l - 1,
         })
@@ -197,17 +217,15 @@ impl<'a> codespan_reporting::files::Files<'a> for SourceMap {
             .files
             .get(id.0)
             .ok_or(codespan_reporting::files::Error::FileMissing)?;
-        let start = *f.line_starts.get(line_index).ok_or(
-            codespan_reporting::files::Error::LineTooLarge {
-                given: line_index,
-                max: f.line_starts.len() - 1,
-            },
-        )?;
-        let end = f
-            .line_starts
-            .get(line_index + 1)
-            .copied()
-            .unwrap_or(f.text.len());
+        let starts = f.line_starts();
+        let start =
+            *starts
+                .get(line_index)
+                .ok_or(codespan_reporting::files::Error::LineTooLarge {
+                    given: line_index,
+                    max: starts.len() - 1,
+                })?;
+        let end = starts.get(line_index + 1).copied().unwrap_or(f.text.len());
         Ok(start..end)
     }
 }

@@ -30,6 +30,10 @@ pub fn placeholders(doc: &Document, text: &str) -> Vec<Diagnostic> {
     // span is looked up (a manifest without findings needs no span index).
     let text = if text.contains(PLACEHOLDER_STRING) {
         Some(text)
+    } else if !holds_placeholder_string(&doc.value) {
+        // No marker and no "TODO" value (even one written with escapes):
+        // nothing to find, so no pointer is built.
+        return out;
     } else {
         None
     };
@@ -77,7 +81,11 @@ fn walk(
         Value::Object(o) => {
             for (k, x) in o {
                 ptr.push('/');
-                ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                if k.contains(['~', '/']) {
+                    ptr.push_str(&k.replace('~', "~0").replace('/', "~1"));
+                } else {
+                    ptr.push_str(k);
+                }
                 walk(doc, text, x, ptr, out);
                 ptr.truncate(len);
             }
@@ -91,6 +99,16 @@ fn walk(
             }
         }
         _ => {}
+    }
+}
+
+/// Whether any string value in `v` is the placeholder string.
+fn holds_placeholder_string(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s == PLACEHOLDER_STRING,
+        Value::Array(a) => a.iter().any(holds_placeholder_string),
+        Value::Object(o) => o.values().any(holds_placeholder_string),
+        _ => false,
     }
 }
 
@@ -181,6 +199,12 @@ mod tests {
                 ("todo/a/b".to_string(), "\"TODO\"".to_string()),
                 ("todo/c/1".to_string(), "\"TODO\"".to_string()),
             ]
+        );
+        // Written with an escape, and under a key that needs one in a pointer.
+        let t = r#"{"a/b": {"~c": "\u0054ODO"}}"#;
+        assert_eq!(
+            find(t, "m.json"),
+            [("todo/a~1b/~0c".to_string(), "\"\\u0054ODO\"".to_string())]
         );
     }
 }
