@@ -3,7 +3,7 @@
 //! ordinary outcome. Sizes are scaled down for the debug build; the
 //! full-size figures are in `cargo bench --bench diff`.
 
-use crate::util::{root, text};
+use crate::util::text;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::Output;
@@ -11,17 +11,9 @@ use std::process::Output;
 /// Address space allowed to the binary, in KiB (`ulimit -v`).
 const CAP_KIB: u64 = 1_500_000;
 
-/// Runs `blueprint ARGS…` under the cap.
+/// Runs the debug binary with `args` under [`CAP_KIB`].
 fn capped(args: &[&str]) -> Output {
-    let bin = assert_cmd::cargo::cargo_bin("blueprint");
-    std::process::Command::new("bash")
-        .arg("-c")
-        .arg(format!("ulimit -v {CAP_KIB}; exec \"$0\" \"$@\""))
-        .arg(bin)
-        .args(args)
-        .current_dir(root())
-        .output()
-        .expect("bash runs")
+    crate::util::capped(CAP_KIB, args)
 }
 
 fn write_json(dir: &Path, name: &str, v: &Value) -> String {

@@ -16,14 +16,7 @@ const CAP_KIB: u64 = 1_000_000;
 
 /// Runs the debug binary with `args` under [`CAP_KIB`].
 fn capped(args: &[&str]) -> Output {
-    let bin = assert_cmd::cargo::cargo_bin("blueprint");
-    let mut cmd = std::process::Command::new("bash");
-    cmd.arg("-c")
-        .arg(format!("ulimit -v {CAP_KIB}; exec \"$0\" \"$@\""))
-        .arg(bin)
-        .args(args)
-        .env("NO_COLOR", "1");
-    cmd.output().expect("bash runs")
+    crate::util::capped(CAP_KIB, args)
 }
 
 fn path(p: &Path) -> &str {

@@ -11,6 +11,7 @@ mod explore;
 mod findings;
 mod hostile_input;
 mod init;
+mod limits_table;
 mod log;
 mod manifest_doc;
 mod outputs;

@@ -32,3 +32,19 @@ pub fn write(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// Runs the debug binary with `args` under an address-space cap of
+/// `cap_kib` KiB (`ulimit -v`), from the repository root and without
+/// colour: an unbounded blow-up fails the test instead of passing slowly.
+pub fn capped(cap_kib: u64, args: &[&str]) -> std::process::Output {
+    let bin = assert_cmd::cargo::cargo_bin("blueprint");
+    std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {cap_kib}; exec \"$0\" \"$@\""))
+        .arg(bin)
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("bash runs")
+}
