@@ -43,8 +43,15 @@ for m in "${MODULES[@]}"; do
         exit 2
     fi
     echo "== $m ($f)" >&2
+    mkdir -p "target/mutants/$m"
+    # Exit 2 (missed) and 3 (timeouts) are results; anything else stops.
+    rc=0
     cargo mutants --in-place --no-shuffle --timeout 180 -f "$f" \
-        --output "target/mutants/$m" -- "${TEST_ARGS[@]}" || true
+        --output "target/mutants/$m" -- "${TEST_ARGS[@]}" || rc=$?
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && [ "$rc" -ne 3 ]; then
+        echo "mutants.sh: cargo mutants failed on $m (exit $rc)" >&2
+        exit "$rc"
+    fi
 done
 printf '\n%-10s %7s %7s %9s %8s  %s\n' module caught missed unviable timeout "caught of viable"
 for m in "${MODULES[@]}"; do
