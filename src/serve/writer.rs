@@ -85,7 +85,10 @@ impl Writer {
         let max_batch = max_batch.max(1);
         let handle = std::thread::Builder::new()
             .name("registry-writer".into())
-            .spawn(move || run(registry, rx, max_batch))
+            .spawn({
+                let dir = dir.to_owned();
+                move || run(registry, &dir, lock_timeout, rx, max_batch)
+            })
             .map_err(|e| RegistryError::NotFound(format!("writer thread: {e}")))?;
         Ok((Writer { tx }, WriterThread(handle)))
     }
@@ -120,9 +123,32 @@ fn stopped() -> ApiError {
     )
 }
 
-fn run(mut registry: Registry, rx: mpsc::Receiver<Job>, max_batch: usize) {
+fn run(
+    mut registry: Registry,
+    dir: &Path,
+    lock_timeout: Duration,
+    rx: mpsc::Receiver<Job>,
+    max_batch: usize,
+) {
     let mut pending: Option<Job> = None;
     loop {
+        if registry.is_poisoned() {
+            // A commit failed (the request got its error); a fresh handle
+            // re-checks the store before the next write.
+            let reopened = Registry::open(dir).and_then(|mut r| {
+                r.set_lock_timeout(lock_timeout)?;
+                Ok(r)
+            });
+            match reopened {
+                Ok(r) => {
+                    tracing::warn!("a commit failed; reopened the registry");
+                    registry = r;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a commit failed and the registry does not reopen")
+                }
+            }
+        }
         let first = match pending.take() {
             Some(job) => job,
             None => match rx.recv() {
