@@ -192,7 +192,11 @@ pub(super) async fn escrow_one(State(s): State<ServeState>, Path(id): Path<Strin
         .read(move |r| Ok(views::escrow_of(&r.stored_state()?, &id)))
         .await?;
     if view.versions.is_empty() {
-        return Err(unknown_blueprint(&view.blueprint_id));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_blueprint",
+            format!("no deposit of {}", view.blueprint_id),
+        ));
     }
     json(StatusCode::OK, &view)
 }
