@@ -651,6 +651,41 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tile_paths_parse_only_in_their_canonical_spelling() {
+        let t = |level, index, width| Tile {
+            level,
+            index,
+            width,
+        };
+        assert_eq!(
+            parse_tile_path("tile/0/x001/234"),
+            Some((t(0, 1234, 256), false))
+        );
+        assert_eq!(parse_tile_path("tile/2/000.p/7"), Some((t(2, 0, 7), false)));
+        assert_eq!(
+            parse_tile_path("tile/entries/x001/x234/067.p/255"),
+            Some((t(0, 1_234_067, 255), true))
+        );
+        for bad in [
+            "tile/0/../../log.key",
+            "tile/0/1234",
+            "tile/0/001/234",
+            "tile/0/x001",
+            "tile/00/000",
+            "tile/0/000.p/0",
+            "tile/0/000.p/256",
+            "tile/0/000.p/007",
+            "tile/0/000/",
+            "tile//000",
+            "tile/entries/000.p/",
+            "checkpoint",
+            "tile/0/x000/001",
+        ] {
+            assert_eq!(parse_tile_path(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
     fn index_paths_follow_the_three_digit_grouping() {
         assert_eq!(index_path(0), "000");
         assert_eq!(index_path(67), "067");
