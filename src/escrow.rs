@@ -6,6 +6,7 @@
 //! releases bonds, and the escrow checks of the registry state
 //! (`docs/escrow.md`).
 
+pub mod actions;
 pub mod checkpoint;
 pub mod event;
 pub mod fsck;
@@ -18,4 +19,5 @@ pub mod rule;
 pub mod state;
 pub mod store;
 pub mod tiles;
+pub mod views;
 pub mod witness;

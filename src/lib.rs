@@ -14,6 +14,7 @@ pub mod explore;
 pub mod input;
 pub mod manifest;
 pub mod profile;
+pub mod serve;
 pub mod source;
 pub mod validate;
 pub mod validated;

@@ -18,9 +18,11 @@ mod profiles;
 mod proof;
 mod registry;
 mod registry_escrow;
+mod remote;
 mod render;
 mod report;
 mod schema_cmd;
+mod serve;
 mod sign;
 mod snippet;
 mod validate;
@@ -111,6 +113,8 @@ pub enum Command {
     /// Run an escrow registry: deposits with bonds on an append-only, signed Merkle log.
     #[command(subcommand)]
     Registry(registry::RegistryCommand),
+    /// Serve a registry over HTTP (JSON API, C2SP tlog-tiles), loopback by default.
+    Serve(serve::ServeArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(docs::CompletionsArgs),
     /// Write the blueprint(1) man page (roff) covering every subcommand.
@@ -149,6 +153,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => report::run(args, cli.color),
         Command::Proof(cmd) => proof::run(cmd),
         Command::Registry(cmd) => registry::run(cmd, cli.color),
+        Command::Serve(args) => serve::run(args),
         Command::Completions(args) => docs::completions(args),
         Command::Man(args) => docs::man(args),
     };

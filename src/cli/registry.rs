@@ -6,23 +6,21 @@
 //! state differences found); 2 operational (busy, unreadable input, I/O).
 
 use super::canon::print_diagnostics;
-use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output, registry_escrow};
+use super::{
+    ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output, registry_escrow, remote,
+};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use blueprint::attest::canon;
 use blueprint::attest::keys::{PublicKey, SigningKeyFile};
-use blueprint::attest::statement;
+use blueprint::escrow::actions::{self, RevalidateError};
 use blueprint::escrow::event::{Amount, Bond, Currency, EventTime};
 use blueprint::escrow::fsck;
-use blueprint::escrow::ledger::DepositRecord;
 use blueprint::escrow::merkle::{Hash, hash_to_hex};
 use blueprint::escrow::receipt::Receipt;
 use blueprint::escrow::registry::{Appended, DepositRequest, InitOptions, Registry, RegistryError};
 use blueprint::escrow::store::StoreError;
-use blueprint::manifest::document::Limits;
-use blueprint::profile::Selection;
+use blueprint::escrow::views;
 use blueprint::source::SourceMap;
-use blueprint::validate::{ValidateOptions, validate_for_signing};
 use blueprint::validated::ValidatedManifest;
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
@@ -42,8 +40,8 @@ pub enum RegistryFormat {
 /// Options every command on an existing registry takes.
 #[derive(Debug, Args)]
 pub struct Common {
-    /// The registry directory.
-    #[arg(value_name = "DIR")]
+    /// The registry directory, or the URL of a registry server (`http://…`, `https://…`).
+    #[arg(value_name = "DIR|URL")]
     pub dir: PathBuf,
 
     /// Output format.
@@ -286,11 +284,47 @@ pub(super) fn op(e: impl std::fmt::Display) -> u8 {
     EXIT_OPERATIONAL
 }
 
+/// Refuses a URL where a command needs the registry directory.
+pub(super) fn local_only(c: &Common) -> Result<(), u8> {
+    if remote::url_of(&c.dir).is_some() {
+        return Err(op(format!(
+            "{}: this command needs the registry directory, not its URL",
+            c.dir.display()
+        )));
+    }
+    Ok(())
+}
+
 pub(super) fn open(c: &Common) -> Result<Registry, u8> {
+    local_only(c)?;
     let mut r = Registry::open(&c.dir).map_err(fail)?;
     r.set_lock_timeout(Duration::from_millis(c.lock_timeout))
         .map_err(fail)?;
     Ok(r)
+}
+
+/// The API of a registry given as a URL; `None` for a directory.
+pub(super) fn remote(c: &Common) -> Option<remote::Api> {
+    remote::url_of(&c.dir).map(remote::Api::new)
+}
+
+/// `--now` with a URL: the server records its own time.
+pub(super) fn no_now_remote(now: Option<EventTime>) -> Result<(), u8> {
+    if now.is_some() {
+        return Err(op(
+            "--now cannot be used with a registry URL: the server records the time",
+        ));
+    }
+    Ok(())
+}
+
+/// Prints `view` for people (`human`) or as JSON.
+pub(super) fn emit_view<T: serde::Serialize>(
+    format: RegistryFormat,
+    human: String,
+    view: &T,
+) -> Result<u8, u8> {
+    emit(format, human, serde_json::to_value(view).map_err(op)?)
 }
 
 pub(super) fn emit(format: RegistryFormat, human: String, json: Value) -> Result<u8, u8> {
@@ -408,34 +442,20 @@ fn revalidate(
     now: EventTime,
     color: ColorChoice,
 ) -> Result<ValidatedManifest, u8> {
-    let payload = envelope.payload_bytes().map_err(|e| {
-        output::error(&format!("{}: {e}", path.display()));
-        EXIT_FINDINGS
-    })?;
-    let deposit = statement::parse_deposit(&payload).map_err(|e| {
-        output::error(&format!("{}: not a blueprint deposit: {e}", path.display()));
-        EXIT_FINDINGS
-    })?;
-    let bytes = canon::canonicalize(&deposit.manifest).map_err(op)?;
-    let options = ValidateOptions {
-        schema_only: false,
-        as_of: now.date(),
-        limits: Limits::default(),
-        selection: Selection::Auto,
-    };
     let mut map = SourceMap::new();
     let library = super::profiles::builtin_library(&mut map)?;
     let name = format!("{}#manifest.json", path.display());
-    let (report, validated) = validate_for_signing(&mut map, &library, &name, &bytes, &options);
-    if report.counts.error > 0 {
-        print_diagnostics(&map, &report.diagnostics, color);
-    }
-    validated.ok_or_else(|| {
-        output::error(&format!(
-            "refusing the deposit: the manifest has {} error-level finding(s) as of {}",
-            report.counts.error,
-            now.date()
-        ));
+    actions::revalidate(&mut map, &library, &name, envelope, now).map_err(|e| {
+        match &e {
+            RevalidateError::NotDeposit(_) => {
+                output::error(&format!("{}: {e}", path.display()));
+            }
+            RevalidateError::Findings { diagnostics, .. } => {
+                print_diagnostics(&map, diagnostics, color);
+                output::error(&e.to_string());
+            }
+            _ => output::error(&e.to_string()),
+        }
         EXIT_FINDINGS
     })
 }
@@ -476,6 +496,20 @@ fn deposited_line(receipt: &Receipt) -> String {
     )
 }
 
+/// The deposit request `POST /api/v1/deposits` takes.
+fn deposit_body(a: &DepositArgs) -> Result<Value, u8> {
+    no_now_remote(a.deposit.now)?;
+    let bond = bond(&a.deposit)?;
+    let envelope = super::sign::read_envelope(&a.envelope)?;
+    let envelope: Value = serde_json::from_slice(&envelope.to_json()).map_err(op)?;
+    let mut body = json!({"envelope": envelope, "bond": bond});
+    if let Some(p) = &a.deposit.pubkey {
+        let key = PublicKey::load(p).map_err(op)?;
+        body["vendor_public_key"] = Value::from(key.to_pem().map_err(op)?);
+    }
+    Ok(body)
+}
+
 fn deposit(a: &DepositArgs, color: ColorChoice) -> Result<u8, u8> {
     // Refuse an existing receipt file before depositing: the deposit itself
     // cannot be undone once it is in the log.
@@ -487,8 +521,16 @@ fn deposit(a: &DepositArgs, color: ColorChoice) -> Result<u8, u8> {
             p.display()
         )));
     }
-    let mut r = open(&a.common)?;
-    let (_, receipt) = deposit_one(&mut r, &a.envelope, &a.deposit, color)?;
+    let receipt = match remote(&a.common) {
+        Some(api) => {
+            let bytes = api.post("/api/v1/deposits", &deposit_body(a)?)?;
+            Receipt::from_json(&bytes).map_err(|e| op(format!("the server's receipt: {e}")))?
+        }
+        None => {
+            let mut r = open(&a.common)?;
+            deposit_one(&mut r, &a.envelope, &a.deposit, color)?.1
+        }
+    };
     let text = receipt.to_json();
     output::write_output(
         a.out.as_deref(),
@@ -541,67 +583,34 @@ fn rotate(a: &RotateArgs) -> Result<u8, u8> {
 }
 
 fn list(c: &Common) -> Result<u8, u8> {
-    let mut r = open(c)?;
-    let bps = r.blueprints().map_err(fail)?;
+    let view: views::ListView = match remote(c) {
+        Some(api) => api.get_json("/api/v1/blueprints")?,
+        None => views::list(&mut open(c)?).map_err(fail)?,
+    };
     let mut human = String::new();
-    let mut rows = Vec::new();
-    for b in &bps {
+    for b in &view.blueprints {
         human.push_str(&format!(
-            "{}  version {}  entry {}  vendor key sha256:{}\n",
-            b.blueprint_id,
-            b.latest_version,
-            b.latest_index,
-            b.vendor_key.id()
+            "{}  version {}  entry {}  vendor key {}\n",
+            b.blueprint_id, b.latest_version, b.latest_index, b.vendor_keyid
         ));
-        rows.push(json!({
-            "blueprint_id": b.blueprint_id,
-            "latest_version": b.latest_version,
-            "latest_index": b.latest_index,
-            "vendor_keyid": format!("sha256:{}", b.vendor_key.id()),
-            "rotations": b.rotations,
-        }));
     }
-    if bps.is_empty() {
+    if view.blueprints.is_empty() {
         human.push_str("no deposits\n");
     }
-    emit(c.format, human, json!({ "blueprints": rows }))
-}
-
-/// Why a bond is in its state, from the derived record.
-fn bond_reason(d: &DepositRecord) -> String {
-    use blueprint::escrow::ledger::BondState;
-    match (d.bond_state, d.bond_changed_at, d.superseded_by) {
-        (BondState::Forfeited, Some(i), _) => format!("forfeited by the ruling at entry {i}"),
-        (BondState::Released, Some(i), _) => format!("released at entry {i}"),
-        (BondState::Held, _, Some(by)) => match d.support_end {
-            Some(end) => format!(
-                "superseded by entry {by}; held until its support ends on {end} (units remain in the field)"
-            ),
-            None => format!("superseded by entry {by}; held (no support end stated)"),
-        },
-        (BondState::Held, _, None) => match d.support_end {
-            Some(end) => format!("current version; held until its support ends on {end}"),
-            None => "current version; held (no support end stated)".into(),
-        },
-        (state, None, _) => state.as_str().into(),
-    }
+    emit_view(c.format, human, &view)
 }
 
 fn show(a: &ShowArgs) -> Result<u8, u8> {
-    let mut r = open(&a.common)?;
-    let history = r.history(&a.id).map_err(fail)?;
-    if history.is_empty() {
+    let view: views::HistoryView = match remote(&a.common) {
+        Some(api) => api.get_json(&format!("/api/v1/blueprints/{}", remote::segment(&a.id)))?,
+        None => views::history(&mut open(&a.common)?, &a.id).map_err(fail)?,
+    };
+    if view.versions.is_empty() {
         output::error(&format!("no deposits of blueprint id {:?}", a.id));
         return Err(EXIT_FINDINGS);
     }
     let mut human = format!("{}\n", a.id);
-    let mut rows = Vec::new();
-    for d in &history {
-        let state = if d.superseded_by.is_some() && d.bond_state.as_str() == "held" {
-            "superseded"
-        } else {
-            d.bond_state.as_str()
-        };
+    for d in &view.versions {
         human.push_str(&format!(
             "  version {}  entry {}  {}  {}\n    bond {} {}: {} ({})\n",
             d.version,
@@ -610,97 +619,83 @@ fn show(a: &ShowArgs) -> Result<u8, u8> {
             d.digest,
             d.bond.amount,
             d.bond.currency,
-            state,
-            bond_reason(d)
+            d.status,
+            d.reason
         ));
-        rows.push(json!({
-            "version": d.version,
-            "index": d.index,
-            "time": d.time.to_string(),
-            "digest": d.digest.to_string(),
-            "bond": {"amount": d.bond.amount.as_str(), "currency": d.bond.currency.as_str()},
-            "bond_state": d.bond_state.as_str(),
-            "status": state,
-            "reason": bond_reason(d),
-            "support_end": d.support_end.map(|s| s.to_string()),
-            "supersedes": d.supersedes,
-            "superseded_by": d.superseded_by,
-        }));
     }
-    emit(
-        a.common.format,
-        human,
-        json!({"blueprint_id": a.id, "versions": rows}),
-    )
+    emit_view(a.common.format, human, &view)
 }
 
 fn checkpoint(c: &Common) -> Result<u8, u8> {
-    let mut r = open(c)?;
-    let cp = r.latest_checkpoint().map_err(fail)?;
-    emit(
-        c.format,
-        cp.note.clone(),
-        json!({"size": cp.size, "root": hex(&cp.root), "note": cp.note}),
-    )
+    let view: views::CheckpointView = match remote(c) {
+        Some(api) => {
+            let bytes = api.get("/api/v1/checkpoint")?;
+            let note = String::from_utf8(bytes).map_err(op)?;
+            use blueprint::escrow::checkpoint::{Checkpoint, SignedNote};
+            let body = SignedNote::parse(note.as_bytes())
+                .and_then(|n| Checkpoint::parse_body(&n.text))
+                .map_err(|e| op(format!("the server's checkpoint: {e}")))?;
+            views::CheckpointView {
+                size: body.size,
+                root: hex(&body.root),
+                note,
+            }
+        }
+        None => views::checkpoint(&mut open(c)?).map_err(fail)?,
+    };
+    emit_view(c.format, view.note.clone(), &view)
+}
+
+fn proof_lines(proof: &[String]) -> String {
+    proof
+        .iter()
+        .enumerate()
+        .map(|(i, h)| format!("  [{i}] {h}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn prove(a: &ProveArgs) -> Result<u8, u8> {
-    let mut r = open(&a.common)?;
-    let (p, cp) = r.prove(a.index, a.size).map_err(fail)?;
-    let proof: Vec<String> = p.inclusion_proof.iter().map(hex).collect();
-    emit(
+    let view: views::InclusionView = match remote(&a.common) {
+        Some(api) => api.get_json(&match a.size {
+            Some(n) => format!("/api/v1/proofs/inclusion/{}?size={n}", a.index),
+            None => format!("/api/v1/proofs/inclusion/{}", a.index),
+        })?,
+        None => views::inclusion(&mut open(&a.common)?, a.index, a.size).map_err(fail)?,
+    };
+    emit_view(
         a.common.format,
         format!(
             "entry {} in the tree of size {} (root {})\nleaf hash {}\n{}\n",
-            p.index,
-            cp.size,
-            hex(&cp.root),
-            hex(&p.leaf_hash),
-            proof
-                .iter()
-                .enumerate()
-                .map(|(i, h)| format!("  [{i}] {h}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            view.index,
+            view.tree_size,
+            view.root,
+            view.leaf_hash,
+            proof_lines(&view.inclusion_proof)
         ),
-        json!({
-            "index": p.index,
-            "tree_size": cp.size,
-            "root": hex(&cp.root),
-            "leaf_hash": hex(&p.leaf_hash),
-            "entry": b64(&p.entry),
-            "inclusion_proof": proof,
-            "checkpoint": cp.note,
-        }),
+        &view,
     )
 }
 
 fn consistency(a: &ConsistencyArgs) -> Result<u8, u8> {
-    let mut r = open(&a.common)?;
-    let (from, old_root, cp, proof) = r.consistency(a.from, a.to).map_err(fail)?;
-    let proof: Vec<String> = proof.iter().map(hex).collect();
-    emit(
+    let view: views::ConsistencyView = match remote(&a.common) {
+        Some(api) => api.get_json(&match a.to {
+            Some(n) => format!("/api/v1/proofs/consistency?from={}&to={n}", a.from),
+            None => format!("/api/v1/proofs/consistency?from={}", a.from),
+        })?,
+        None => views::consistency(&mut open(&a.common)?, a.from, a.to).map_err(fail)?,
+    };
+    emit_view(
         a.common.format,
         format!(
-            "tree of size {from} (root {}) is a prefix of the tree of size {} (root {})\n{}\n",
-            hex(&old_root),
-            cp.size,
-            hex(&cp.root),
-            proof
-                .iter()
-                .enumerate()
-                .map(|(i, h)| format!("  [{i}] {h}"))
-                .collect::<Vec<_>>()
-                .join("\n")
+            "tree of size {} (root {}) is a prefix of the tree of size {} (root {})\n{}\n",
+            view.size1,
+            view.root1,
+            view.size2,
+            view.root2,
+            proof_lines(&view.consistency_proof)
         ),
-        json!({
-            "size1": from,
-            "root1": hex(&old_root),
-            "size2": cp.size,
-            "root2": hex(&cp.root),
-            "consistency_proof": proof,
-            "checkpoint": cp.note,
-        }),
+        &view,
     )
 }
 
@@ -750,6 +745,7 @@ fn run_fsck(c: &Common) -> Result<u8, u8> {
         }
         e => fail(e),
     };
+    local_only(c)?;
     let mut r = Registry::open(&c.dir).map_err(damaged)?;
     let report = fsck::fsck(&mut r).map_err(damaged)?;
     let mut human = format!(

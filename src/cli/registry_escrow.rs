@@ -10,22 +10,25 @@
 //! open, bond not held, ...); 2 operational (unreadable input, bad key, I/O).
 
 use super::registry::Common;
-use super::registry::{emit, fail, op, open};
-use super::{EXIT_FINDINGS, output};
+use super::registry::{emit, emit_view, fail, no_now_remote, op, open, remote};
+use super::remote::{self, Api};
+use super::{EXIT_FINDINGS, EXIT_OPERATIONAL, output};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use blueprint::attest::canon::Digest;
 use blueprint::attest::dsse::{self, Envelope};
 use blueprint::attest::keys::{PublicKey, SigningKeyFile};
-use blueprint::escrow::event::{
-    CosignEvent, Event, EventKind, EventTime, MemberEvent, MemberRole, RebuttalAcceptEvent,
-    RebuttalEvent, ReleaseEvent, ReportEvent, SignatureBytes, Text, Verdict, keyid_string,
+use blueprint::escrow::actions::{
+    self, Accepted, ActionError, Cosigned, Filed, Rebutted, Released, ReportView, Ruled,
 };
-use blueprint::escrow::ledger::{Config, DepositRecord, ReportRecord, State};
-use blueprint::escrow::registry::{Appended, Registry};
+use blueprint::escrow::event::{
+    Event, EventKind, EventTime, MemberEvent, MemberRole, SignatureBytes, Text, Verdict,
+    keyid_string,
+};
 use blueprint::escrow::report::{
     self, BlueprintRef, DeviationReport, EvidenceDigest, MAX_DEVIATIONS_BYTES, Rebuttal,
 };
-use blueprint::escrow::rule::{self, Outcome};
-use blueprint::escrow::state::{self as escrow_state, EscrowRefusal};
+use blueprint::escrow::views::{self, EscrowView};
 use clap::{Args, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
@@ -177,6 +180,16 @@ fn refused(e: impl std::fmt::Display) -> u8 {
     EXIT_FINDINGS
 }
 
+/// An action's error: refusals exit 1, the rest 2.
+fn act(e: ActionError) -> u8 {
+    output::error(&e.to_string());
+    if e.is_refusal() {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OPERATIONAL
+    }
+}
+
 fn load_key(path: &Path) -> Result<SigningKeyFile, u8> {
     SigningKeyFile::load(path).map_err(op)
 }
@@ -207,31 +220,8 @@ fn file_digest(path: &Path) -> Result<EvidenceDigest, u8> {
     })
 }
 
-fn append(r: &mut Registry, time: Option<EventTime>, kind: EventKind) -> Result<Appended, u8> {
-    r.append(Event {
-        time: time.unwrap_or_else(EventTime::now),
-        kind,
-    })
-    .map_err(fail)
-}
-
-fn state_of(r: &mut Registry) -> Result<State, u8> {
-    r.stored_state().map_err(fail)
-}
-
-fn config_of(state: &State) -> Result<&Config, u8> {
-    state
-        .config
-        .as_ref()
-        .ok_or_else(|| op("the registry has no init entry"))
-}
-
-fn report_of(state: &State, id: &Digest) -> Result<ReportRecord, u8> {
-    state
-        .reports
-        .get(id)
-        .cloned()
-        .ok_or_else(|| refused(format!("no report {id} in this registry")))
+fn now_or_clock(now: Option<EventTime>) -> EventTime {
+    now.unwrap_or_else(EventTime::now)
 }
 
 fn signature_of(key: &SigningKeyFile, envelope: &Envelope) -> Result<SignatureBytes, u8> {
@@ -250,6 +240,27 @@ fn cosignature(key: &SigningKeyFile, envelope: &Envelope) -> Result<SignatureByt
         .ok_or_else(|| op("the new signature is not 64 bytes"))
 }
 
+/// The JSON body of a detached signature request.
+fn signature_body(key: &SigningKeyFile, sig: &SignatureBytes) -> Value {
+    json!({"keyid": keyid_string(&key.id()), "signature": STANDARD.encode(sig.0)})
+}
+
+fn envelope_body(envelope: &Envelope) -> Result<Value, u8> {
+    let v: Value = serde_json::from_slice(&envelope.to_json()).map_err(op)?;
+    Ok(json!({ "envelope": v }))
+}
+
+/// A report as the server or the local state has it.
+fn report_view(c: &Common, api: Option<&Api>, id: &Digest) -> Result<ReportView, u8> {
+    match api {
+        Some(api) => api.get_json(&format!(
+            "/api/v1/reports/{}",
+            remote::segment(&id.to_string())
+        )),
+        None => actions::report_view(&mut open(c)?, id).map_err(act),
+    }
+}
+
 /// `registry member add`.
 pub fn member(cmd: &MemberCommand) -> u8 {
     let MemberCommand::Add(a) = cmd;
@@ -264,16 +275,17 @@ pub fn member(cmd: &MemberCommand) -> u8 {
             RoleArg::Auditor => MemberRole::Auditor,
         };
         let mut r = open(&a.common)?;
-        let appended = append(
-            &mut r,
-            a.now,
-            EventKind::Member(MemberEvent {
-                name,
-                role,
-                public_key: public,
-                keyid: public.id(),
-            }),
-        )?;
+        let appended = r
+            .append(Event {
+                time: now_or_clock(a.now),
+                kind: EventKind::Member(MemberEvent {
+                    name,
+                    role,
+                    public_key: public,
+                    keyid: public.id(),
+                }),
+            })
+            .map_err(fail)?;
         emit(
             a.common.format,
             format!(
@@ -289,26 +301,42 @@ pub fn member(cmd: &MemberCommand) -> u8 {
     })())
 }
 
-fn deposit_by_digest(state: &State, digest: &Digest) -> Result<DepositRecord, u8> {
-    state
-        .deposits
-        .values()
-        .find(|d| d.digest == *digest)
-        .cloned()
-        .ok_or_else(|| refused(format!("no deposit with digest {digest} in this registry")))
-}
-
-fn blueprint_ref(d: &DepositRecord) -> BlueprintRef {
-    BlueprintRef {
-        id: d.blueprint_id.clone(),
-        version: d.version,
-        digest: d.digest,
+/// The deposit a report names by its manifest digest.
+fn reported_deposit(c: &Common, api: Option<&Api>, digest: &Digest) -> Result<BlueprintRef, u8> {
+    match api {
+        Some(api) => {
+            #[derive(serde::Deserialize)]
+            struct All {
+                blueprints: Vec<EscrowView>,
+            }
+            let all: All = api.get_json("/api/v1/escrow")?;
+            all.blueprints
+                .iter()
+                .flat_map(|b| b.versions.iter().map(move |v| (b, v)))
+                .find(|(_, v)| v.digest == digest.to_string())
+                .map(|(b, v)| BlueprintRef {
+                    id: b.blueprint_id.clone(),
+                    version: v.version,
+                    digest: *digest,
+                })
+                .ok_or_else(|| act(ActionError::NoDepositDigest(*digest)))
+        }
+        None => {
+            let state = open(c)?.stored_state().map_err(fail)?;
+            actions::deposit_by_digest(&state, digest)
+                .map(|d| actions::blueprint_ref(&d))
+                .map_err(act)
+        }
     }
 }
 
 /// `registry report`.
 pub fn file_report(a: &ReportArgs) -> u8 {
     done((|| {
+        let api = remote(&a.common);
+        if api.is_some() {
+            no_now_remote(a.now)?;
+        }
         let bytes = output::read_limited(&a.deviations, MAX_DEVIATIONS_BYTES).map_err(op)?;
         let deviations: Value = serde_json::from_slice(&bytes)
             .map_err(|e| op(format!("{}: not JSON: {e}", a.deviations.display())))?;
@@ -318,13 +346,10 @@ pub fn file_report(a: &ReportArgs) -> u8 {
             .map(|p| file_digest(p))
             .collect::<Result<Vec<_>, _>>()?;
         let key = load_key(&a.key)?;
-        let mut r = open(&a.common)?;
-        let state = state_of(&mut r)?;
-        let window_days = config_of(&state)?.window_days;
-        let deposit = deposit_by_digest(&state, &a.blueprint_digest)?;
-        let report = DeviationReport::new(blueprint_ref(&deposit), deviations, evidence)
+        let blueprint = reported_deposit(&a.common, api.as_ref(), &a.blueprint_digest)?;
+        let report = DeviationReport::new(blueprint, deviations, evidence)
             .map_err(|e| refused(format!("{}: {e}", a.deviations.display())))?;
-        let (envelope, id) = report.sign(&key).map_err(op)?;
+        let (envelope, _) = report.sign(&key).map_err(op)?;
         if let Some(out) = &a.out {
             super::output::write_file(
                 out,
@@ -336,41 +361,28 @@ pub fn file_report(a: &ReportArgs) -> u8 {
             )
             .map_err(op)?;
         }
-        let classes: Vec<String> = report.classes.iter().map(|c| c.code().to_owned()).collect();
-        let appended = append(
-            &mut r,
-            a.now,
-            EventKind::Report(Box::new(ReportEvent {
-                report_id: id,
-                blueprint_id: deposit.blueprint_id.clone(),
-                version: deposit.version,
-                blueprint_digest: deposit.digest,
-                evidence_digests: report.evidence.iter().map(|e| e.digest).collect(),
-                classes: classes.clone(),
-                verdict: escrow_state::verdict_of(report.verdict),
-                envelope,
-            })),
-        )?;
-        let filed = state_of(&mut r)?;
-        let until = escrow_state::window_end(&report_of(&filed, &id)?, window_days);
-        emit(
+        let filed: Filed = match &api {
+            Some(api) => api.post_json("/api/v1/reports", &envelope_body(&envelope)?)?,
+            None => actions::file_report(&mut open(&a.common)?, envelope, now_or_clock(a.now))
+                .map_err(act)?,
+        };
+        emit_view(
             a.common.format,
             format!(
-                "{id}\nfiled at entry {} on {} version {}: {} ({}); rebuttal window until {until}\n",
-                appended.index,
-                deposit.blueprint_id,
-                deposit.version,
-                if classes.is_empty() {
+                "{}\nfiled at entry {} on {} version {}: {} ({}); rebuttal window until {}\n",
+                filed.report_id,
+                filed.index,
+                filed.blueprint_id,
+                filed.version,
+                if filed.classes.is_empty() {
                     "no classes".to_owned()
                 } else {
-                    classes.join(", ")
+                    filed.classes.join(", ")
                 },
-                report.verdict.as_str(),
+                filed.verdict,
+                filed.window_until,
             ),
-            json!({"report_id": id.to_string(), "index": appended.index,
-                   "blueprint_id": deposit.blueprint_id, "version": deposit.version,
-                   "classes": classes, "verdict": report.verdict.as_str(),
-                   "window_until": until.to_string()}),
+            &filed,
         )
     })())
 }
@@ -378,29 +390,37 @@ pub fn file_report(a: &ReportArgs) -> u8 {
 /// `registry cosign`.
 pub fn cosign(a: &SignReportArgs) -> u8 {
     done((|| {
+        let api = remote(&a.common);
+        if api.is_some() {
+            no_now_remote(a.now)?;
+        }
         let key = load_key(&a.key)?;
-        let mut r = open(&a.common)?;
-        let state = state_of(&mut r)?;
-        let quorum = config_of(&state)?.quorum;
-        let rep = report_of(&state, &a.report_id)?;
-        let appended = append(
-            &mut r,
-            a.now,
-            EventKind::Cosign(CosignEvent {
-                report_id: a.report_id,
-                keyid: key.id(),
-                signature: cosignature(&key, &rep.envelope)?,
-            }),
-        )?;
-        let signers = report_of(&state_of(&mut r)?, &a.report_id)?.signers.len();
-        emit(
+        let view = report_view(&a.common, api.as_ref(), &a.report_id)?;
+        let sig = cosignature(&key, &view.report.envelope)?;
+        let done: Cosigned = match &api {
+            Some(api) => api.post_json(
+                &format!(
+                    "/api/v1/reports/{}/cosignatures",
+                    remote::segment(&a.report_id.to_string())
+                ),
+                &signature_body(&key, &sig),
+            )?,
+            None => actions::cosign(
+                &mut open(&a.common)?,
+                a.report_id,
+                key.id(),
+                sig,
+                now_or_clock(a.now),
+            )
+            .map_err(act)?,
+        };
+        emit_view(
             a.common.format,
             format!(
-                "co-signed at entry {}: {signers} distinct member key(s), quorum {quorum}\n",
-                appended.index
+                "co-signed at entry {}: {} distinct member key(s), quorum {}\n",
+                done.index, done.signers, done.quorum
             ),
-            json!({"index": appended.index, "report_id": a.report_id.to_string(),
-                   "signers": signers, "quorum": quorum}),
+            &done,
         )
     })())
 }
@@ -409,41 +429,55 @@ pub fn cosign(a: &SignReportArgs) -> u8 {
 pub fn rebut(a: &RebutArgs) -> u8 {
     let s = &a.report;
     done((|| {
+        let api = remote(&s.common);
+        if api.is_some() {
+            no_now_remote(s.now)?;
+        }
         let evidence = a
             .evidence
             .iter()
             .map(|p| file_digest(p))
             .collect::<Result<Vec<_>, _>>()?;
         let key = load_key(&s.key)?;
-        let mut r = open(&s.common)?;
-        let state = state_of(&mut r)?;
-        let rep = report_of(&state, &s.report_id)?;
-        let deposit = state
-            .deposits
-            .get(&(rep.blueprint_id.clone(), rep.version))
-            .ok_or_else(|| op("the reported deposit is missing"))?;
+        let view = report_view(&s.common, api.as_ref(), &s.report_id)?;
+        let digest: Digest = view
+            .blueprint_digest
+            .parse()
+            .map_err(|_| op("the reported deposit's digest does not parse"))?;
         let rebuttal = Rebuttal {
             report_id: s.report_id,
-            blueprint: blueprint_ref(deposit),
+            blueprint: BlueprintRef {
+                id: view.report.blueprint_id.clone(),
+                version: view.report.version,
+                digest,
+            },
             statement: a.statement.clone(),
             evidence,
         };
         let envelope = rebuttal.sign(&key).map_err(refused)?;
-        let appended = append(
-            &mut r,
-            s.now,
-            EventKind::Rebuttal(RebuttalEvent {
-                report_id: s.report_id,
+        let done: Rebutted = match &api {
+            Some(api) => api.post_json(
+                &format!(
+                    "/api/v1/reports/{}/rebuttals",
+                    remote::segment(&s.report_id.to_string())
+                ),
+                &envelope_body(&envelope)?,
+            )?,
+            None => actions::rebut(
+                &mut open(&s.common)?,
+                s.report_id,
                 envelope,
-            }),
-        )?;
-        emit(
+                now_or_clock(s.now),
+            )
+            .map_err(act)?,
+        };
+        emit_view(
             s.common.format,
             format!(
                 "rebuttal of {} recorded at entry {}\n",
-                s.report_id, appended.index
+                done.report_id, done.index
             ),
-            json!({"index": appended.index, "report_id": s.report_id.to_string()}),
+            &done,
         )
     })())
 }
@@ -451,34 +485,41 @@ pub fn rebut(a: &RebutArgs) -> u8 {
 /// `registry accept-rebuttal`.
 pub fn accept_rebuttal(a: &SignReportArgs) -> u8 {
     done((|| {
+        let api = remote(&a.common);
+        if api.is_some() {
+            no_now_remote(a.now)?;
+        }
         let key = load_key(&a.key)?;
-        let mut r = open(&a.common)?;
-        let state = state_of(&mut r)?;
-        let quorum = config_of(&state)?.quorum;
-        let rep = report_of(&state, &a.report_id)?;
-        let envelope = rep
+        let view = report_view(&a.common, api.as_ref(), &a.report_id)?;
+        let envelope = view
+            .report
             .rebuttal_envelope
-            .ok_or_else(|| refused(format!("report {} has no rebuttal", a.report_id)))?;
-        let appended = append(
-            &mut r,
-            a.now,
-            EventKind::RebuttalAccept(RebuttalAcceptEvent {
-                report_id: a.report_id,
-                keyid: key.id(),
-                signature: signature_of(&key, &envelope)?,
-            }),
-        )?;
-        let accepted = report_of(&state_of(&mut r)?, &a.report_id)?
-            .rebuttal_accepted_by
-            .len();
-        emit(
+            .ok_or_else(|| act(ActionError::NoRebuttal(a.report_id)))?;
+        let sig = signature_of(&key, &envelope)?;
+        let done: Accepted = match &api {
+            Some(api) => api.post_json(
+                &format!(
+                    "/api/v1/reports/{}/rebuttal-acceptances",
+                    remote::segment(&a.report_id.to_string())
+                ),
+                &signature_body(&key, &sig),
+            )?,
+            None => actions::accept_rebuttal(
+                &mut open(&a.common)?,
+                a.report_id,
+                key.id(),
+                sig,
+                now_or_clock(a.now),
+            )
+            .map_err(act)?,
+        };
+        emit_view(
             a.common.format,
             format!(
-                "rebuttal accepted at entry {}: {accepted} distinct member key(s), quorum {quorum}\n",
-                appended.index
+                "rebuttal accepted at entry {}: {} distinct member key(s), quorum {}\n",
+                done.index, done.accepted_by, done.quorum
             ),
-            json!({"index": appended.index, "report_id": a.report_id.to_string(),
-                   "accepted_by": accepted, "quorum": quorum}),
+            &done,
         )
     })())
 }
@@ -487,56 +528,27 @@ pub fn accept_rebuttal(a: &SignReportArgs) -> u8 {
 /// when the window is open (exit 1, nothing appended).
 pub fn rule_report(a: &RuleArgs) -> u8 {
     done((|| {
-        let now = a.now.unwrap_or_else(EventTime::now);
-        let mut r = open(&a.common)?;
-        let state = state_of(&mut r)?;
-        let config = config_of(&state)?;
-        let rep = report_of(&state, &a.report_id)?;
-        if let Some((index, outcome)) = rep.ruling {
-            return Err(refused(format!(
-                "report {} was ruled on at entry {index} ({outcome:?})",
-                a.report_id
-            )));
-        }
-        let (event, outcome) = match escrow_state::ruling_event(config, a.report_id, &rep, now) {
-            Ok(x) => x,
-            Err(EscrowRefusal::WindowOpen { until }) => {
-                return Err(refused(format!(
-                    "not yet: the rebuttal window of {} is open until {until}",
-                    a.report_id
-                )));
+        let done: Ruled = match remote(&a.common) {
+            Some(api) => {
+                no_now_remote(a.now)?;
+                api.post_json(
+                    &format!(
+                        "/api/v1/reports/{}/ruling",
+                        remote::segment(&a.report_id.to_string())
+                    ),
+                    &json!({}),
+                )?
             }
-            Err(e) => return Err(op(e)),
+            None => actions::rule_report(&mut open(&a.common)?, a.report_id, now_or_clock(a.now))
+                .map_err(act)?,
         };
-        let appended = append(&mut r, Some(now), EventKind::Ruling(event))?;
-        let (word, detail) = match &outcome {
-            Outcome::Forfeit { classes, signers } => (
-                "forfeit",
-                format!(
-                    "bond of {} version {} forfeited: {} signed by {} member key(s)",
-                    rep.blueprint_id,
-                    rep.version,
-                    classes
-                        .iter()
-                        .map(|c| c.code())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    signers.len()
-                ),
-            ),
-            Outcome::Dismissed { reason } => ("dismissed", format!("dismissed: {reason}")),
-            Outcome::NotYet { .. } => ("not-yet", String::new()),
-        };
-        emit(
+        emit_view(
             a.common.format,
             format!(
-                "ruling at entry {} ({}): {detail}\n",
-                appended.index,
-                rule::RULE_VERSION
+                "ruling at entry {} ({}): {}\n",
+                done.index, done.decided_by, done.detail
             ),
-            json!({"index": appended.index, "report_id": a.report_id.to_string(),
-                   "outcome": word, "reason": outcome.reason(),
-                   "decided_by": rule::RULE_VERSION}),
+            &done,
         )
     })())
 }
@@ -544,31 +556,25 @@ pub fn rule_report(a: &RuleArgs) -> u8 {
 /// `registry release`.
 pub fn release(a: &ReleaseArgs) -> u8 {
     done((|| {
-        let mut r = open(&a.common)?;
-        let history = r.history(&a.id).map_err(fail)?;
-        let version = match a.version {
-            Some(v) => v,
-            None => history
-                .iter()
-                .map(|d| d.version)
-                .max()
-                .ok_or_else(|| refused(format!("no deposit of {}", a.id)))?,
+        let done: Released = match remote(&a.common) {
+            Some(api) => {
+                no_now_remote(a.now)?;
+                let mut body = json!({"blueprint_id": a.id});
+                if let Some(v) = a.version {
+                    body["version"] = Value::from(v);
+                }
+                api.post_json("/api/v1/releases", &body)?
+            }
+            None => actions::release(&mut open(&a.common)?, &a.id, a.version, now_or_clock(a.now))
+                .map_err(act)?,
         };
-        let appended = append(
-            &mut r,
-            a.now,
-            EventKind::Release(ReleaseEvent {
-                blueprint_id: a.id.clone(),
-                version,
-            }),
-        )?;
-        emit(
+        emit_view(
             a.common.format,
             format!(
-                "bond of {} version {version} released at entry {}\n",
-                a.id, appended.index
+                "bond of {} version {} released at entry {}\n",
+                done.blueprint_id, done.version, done.index
             ),
-            json!({"index": appended.index, "blueprint_id": a.id, "version": version}),
+            &done,
         )
     })())
 }
@@ -576,50 +582,30 @@ pub fn release(a: &ReleaseArgs) -> u8 {
 /// `registry escrow`: each version's bond and the entries that decided it.
 pub fn escrow(a: &EscrowArgs) -> u8 {
     done((|| {
-        let mut r = open(&a.common)?;
-        let state = state_of(&mut r)?;
-        let mut deposits: Vec<&DepositRecord> = state
-            .deposits
-            .values()
-            .filter(|d| d.blueprint_id == a.id)
-            .collect();
-        if deposits.is_empty() {
+        let view: EscrowView = match remote(&a.common) {
+            Some(api) => api.get_json(&format!("/api/v1/escrow/{}", remote::segment(&a.id)))?,
+            None => views::escrow_of(&open(&a.common)?.stored_state().map_err(fail)?, &a.id),
+        };
+        if view.versions.is_empty() {
             return Err(refused(format!("no deposit of {}", a.id)));
         }
-        deposits.sort_by_key(|d| d.version);
         let mut human = String::new();
-        let mut versions = Vec::new();
-        for d in deposits {
-            let reports: Vec<(&Digest, &ReportRecord)> = state
-                .reports
-                .iter()
-                .filter(|(_, r)| r.blueprint_id == d.blueprint_id && r.version == d.version)
-                .collect();
-            // A forfeiture is decided by a ruling and the report it rules on.
-            let mut decided_by: Vec<u64> = Vec::new();
-            if let Some(at) = d.bond_changed_at {
-                if let Some((_, rep)) = reports
-                    .iter()
-                    .find(|(_, r)| r.ruling.is_some_and(|(i, _)| i == at))
-                {
-                    decided_by.push(rep.index);
-                }
-                decided_by.push(at);
-            }
+        for d in &view.versions {
             human.push_str(&format!(
                 "{} v{} (entry {}): {} {} {}{}\n",
-                d.blueprint_id,
+                view.blueprint_id,
                 d.version,
                 d.index,
                 d.bond.amount,
                 d.bond.currency,
-                d.bond_state.as_str(),
-                if decided_by.is_empty() {
+                d.bond.state,
+                if d.bond.decided_by.is_empty() {
                     String::new()
                 } else {
                     format!(
                         " by entries {}",
-                        decided_by
+                        d.bond
+                            .decided_by
                             .iter()
                             .map(u64::to_string)
                             .collect::<Vec<_>>()
@@ -627,39 +613,22 @@ pub fn escrow(a: &EscrowArgs) -> u8 {
                     )
                 }
             ));
-            let mut report_json = Vec::new();
-            for (id, rep) in &reports {
-                let status = match rep.ruling {
-                    Some((i, o)) => format!("{o:?} at entry {i}").to_lowercase(),
+            for rep in &d.reports {
+                let status = match &rep.ruling {
+                    Some(r) => format!("{:?} at entry {}", r.outcome, r.index).to_lowercase(),
                     None => "pending".to_owned(),
                 };
                 human.push_str(&format!(
-                    "  report {id} (entry {}): {} [{}], {} signer(s), {status}\n",
+                    "  report {} (entry {}): {} [{}], {} signer(s), {status}\n",
+                    rep.report_id,
                     rep.index,
                     verdict_word(rep.verdict),
                     rep.classes.join(", "),
                     rep.signers.len()
                 ));
-                report_json.push(json!({
-                    "report_id": id.to_string(), "index": rep.index, "classes": rep.classes,
-                    "signers": rep.signers, "rebuttal": rep.rebuttal,
-                    "rebuttal_accepted_by": rep.rebuttal_accepted_by,
-                    "ruling": rep.ruling.map(|(i, o)| json!({"index": i, "outcome": o})),
-                }));
             }
-            versions.push(json!({
-                "version": d.version, "index": d.index, "digest": d.digest.to_string(),
-                "support_end": d.support_end.map(|e| e.to_string()),
-                "bond": {"amount": d.bond.amount.as_str(), "currency": d.bond.currency.as_str(),
-                         "state": d.bond_state.as_str(), "decided_by": decided_by},
-                "reports": report_json,
-            }));
         }
-        emit(
-            a.common.format,
-            human,
-            json!({"blueprint_id": a.id, "versions": versions}),
-        )
+        emit_view(a.common.format, human, &view)
     })())
 }
 

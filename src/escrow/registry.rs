@@ -252,6 +252,17 @@ impl Registry {
             .ok_or_else(|| RegistryError::NotFound("log key".into()))
     }
 
+    /// Loads the log key now, so a writer without access to it fails
+    /// before its first request rather than on it.
+    pub fn check_writable(&mut self) -> Result<(), RegistryError> {
+        self.key().map(|_| ())
+    }
+
+    /// True after a failed commit: the handle must be reopened to write.
+    pub fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
     /// The log's public key, as recorded in entry 0.
     pub fn log_public_key(&mut self) -> Result<PublicKey, RegistryError> {
         Ok(self.config()?.log_key)
@@ -379,42 +390,70 @@ impl Registry {
     /// the envelope's manifest validated at `now`, that the version grows,
     /// and appends the `deposit` entry.
     pub fn deposit(&mut self, req: &DepositRequest<'_>) -> Result<Appended, RegistryError> {
-        let manifest_digest = Digest::of_value(req.manifest.value())?;
-        let as_of = Day(req.now.date());
-        if req.manifest.summary().as_of != as_of.to_string() {
-            return Err(RegistryError::ManifestMismatch(format!(
-                "the manifest was validated as of {}, not as of the deposit date {as_of}",
-                req.manifest.summary().as_of
-            )));
-        }
-        let mut out = self.append_with(|t| {
-            let pinned = t.blueprint(blueprint_id_of(req.manifest)?)?;
-            let key = match (&pinned, req.vendor_key) {
-                (Some(bp), Some(given)) if bp.vendor_key != given => {
-                    return Err(Refusal::WrongKey {
-                        blueprint_id: bp.blueprint_id.clone(),
-                        pinned: bp.vendor_key.id(),
-                        why: format!("the given key is sha256:{}", given.id()),
-                    }
-                    .into());
-                }
-                (Some(bp), _) => bp.vendor_key,
-                (None, Some(given)) => given,
-                (None, None) => {
-                    return Err(Refusal::KeyNotPinned {
-                        blueprint_id: blueprint_id_of(req.manifest)?.to_owned(),
-                    }
-                    .into());
-                }
-            };
-            let event = deposit_event(req, key, pinned.as_ref(), manifest_digest, as_of)?;
-            Ok(vec![Event {
-                time: req.now,
-                kind: EventKind::Deposit(Box::new(event)),
-            }])
-        })?;
+        let mut out = self.deposit_batch(std::slice::from_ref(req))?;
         out.pop()
             .ok_or_else(|| RegistryError::NotFound("appended entry".into()))
+    }
+
+    /// Deposits several versions in one transaction under one checkpoint
+    /// (group commit): all or nothing, as [`Registry::append_batch`]. Each
+    /// deposit is checked as [`Registry::deposit`] checks it; two deposits
+    /// of one blueprint id in a batch are refused (the second would be
+    /// checked against the state before the first), so a caller retries
+    /// a refused batch one deposit at a time.
+    pub fn deposit_batch(
+        &mut self,
+        reqs: &[DepositRequest<'_>],
+    ) -> Result<Vec<Appended>, RegistryError> {
+        let mut prepared = Vec::with_capacity(reqs.len());
+        for req in reqs {
+            let manifest_digest = Digest::of_value(req.manifest.value())?;
+            let as_of = Day(req.now.date());
+            if req.manifest.summary().as_of != as_of.to_string() {
+                return Err(RegistryError::ManifestMismatch(format!(
+                    "the manifest was validated as of {}, not as of the deposit date {as_of}",
+                    req.manifest.summary().as_of
+                )));
+            }
+            prepared.push((req, manifest_digest, as_of));
+        }
+        self.append_with(|t| {
+            let mut seen = std::collections::BTreeSet::new();
+            let mut events = Vec::with_capacity(prepared.len());
+            for (req, manifest_digest, as_of) in prepared {
+                let id = blueprint_id_of(req.manifest)?;
+                if !seen.insert(id) {
+                    return Err(RegistryError::ManifestMismatch(format!(
+                        "blueprint {id} appears twice in one batch"
+                    )));
+                }
+                let pinned = t.blueprint(id)?;
+                let key = match (&pinned, req.vendor_key) {
+                    (Some(bp), Some(given)) if bp.vendor_key != given => {
+                        return Err(Refusal::WrongKey {
+                            blueprint_id: bp.blueprint_id.clone(),
+                            pinned: bp.vendor_key.id(),
+                            why: format!("the given key is sha256:{}", given.id()),
+                        }
+                        .into());
+                    }
+                    (Some(bp), _) => bp.vendor_key,
+                    (None, Some(given)) => given,
+                    (None, None) => {
+                        return Err(Refusal::KeyNotPinned {
+                            blueprint_id: id.to_owned(),
+                        }
+                        .into());
+                    }
+                };
+                let event = deposit_event(req, key, pinned.as_ref(), manifest_digest, as_of)?;
+                events.push(Event {
+                    time: req.now,
+                    kind: EventKind::Deposit(Box::new(event)),
+                });
+            }
+            Ok(events)
+        })
     }
 
     /// Rotates the vendor key of `blueprint_id` to `new_key`; the rotation

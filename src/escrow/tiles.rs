@@ -87,6 +87,17 @@ pub enum TilesError {
         /// What is wrong.
         detail: String,
     },
+    /// A path that is not a tile or entry bundle path (C2SP tlog-tiles).
+    #[error("{0:?} is not a tile path (tile/<L>/<N>[.p/<W>] or tile/entries/<N>[.p/<W>])")]
+    NotATilePath(String),
+    /// A tile the latest signed tree does not (yet) cover.
+    #[error("{path}: the signed tree of size {size} does not cover this tile")]
+    Beyond {
+        /// The tile's path.
+        path: String,
+        /// The latest signed size.
+        size: u64,
+    },
     /// A tile does not hash to the value the level above (or the
     /// checkpoint) holds.
     #[error("{path}: {detail}")]
@@ -249,6 +260,89 @@ pub fn export(registry: &mut Registry, out: &Path) -> Result<ExportReport, Tiles
     write_atomic(&out.join("checkpoint"), latest.note.as_bytes())?;
     report.written.push("checkpoint".into());
     Ok(report)
+}
+
+/// Parses a tile or entry-bundle path (`tile/…`, C2SP tlog-tiles): the
+/// tile and whether it names the entry bundle. Only the canonical spelling
+/// is accepted, so `..`, extra slashes or leading zeros never match.
+pub fn parse_tile_path(path: &str) -> Option<(Tile, bool)> {
+    let rest = path.strip_prefix("tile/")?;
+    let (level, entries, rest) = match rest.strip_prefix("entries/") {
+        Some(r) => (0u8, true, r),
+        None => {
+            let (l, r) = rest.split_once('/')?;
+            if l.is_empty() || l.len() > 2 || !l.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (l.parse().ok()?, false, r)
+        }
+    };
+    let (index_part, width) = match rest.split_once(".p/") {
+        Some((i, w)) => {
+            if w.is_empty() || w.len() > 3 || !w.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            (i, w.parse::<u64>().ok()?)
+        }
+        None => (rest, TILE_WIDTH),
+    };
+    if width == 0 || width > TILE_WIDTH {
+        return None;
+    }
+    let mut index: u64 = 0;
+    for group in index_part.split('/') {
+        let digits = group.strip_prefix('x').unwrap_or(group);
+        if digits.len() != 3 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        index = index
+            .checked_mul(1000)?
+            .checked_add(digits.parse::<u64>().ok()?)?;
+    }
+    let tile = Tile {
+        level,
+        index,
+        width,
+    };
+    let canonical = if entries {
+        entries_path(index, width)
+    } else {
+        tile_path(level, index, width)
+    };
+    (canonical == path).then_some((tile, entries))
+}
+
+/// The bytes of one tile or entry bundle (`path` as [`parse_tile_path`]
+/// reads it), served live from the registry as of its latest signed
+/// checkpoint: what `export` would write for it.
+pub fn read_tile(registry: &mut Registry, path: &str) -> Result<Vec<u8>, TilesError> {
+    let (tile, entries) =
+        parse_tile_path(path).ok_or_else(|| TilesError::NotATilePath(path.to_owned()))?;
+    let snapshot = registry.store_mut().read()?;
+    let t = snapshot.tables();
+    let size = t
+        .latest_checkpoint()?
+        .ok_or(TilesError::Missing("signed checkpoint"))?
+        .size;
+    let count = size
+        .checked_shr(u32::from(tile.level) * u32::from(TILE_HEIGHT))
+        .unwrap_or(0);
+    let covered = tile
+        .index
+        .checked_mul(TILE_WIDTH)
+        .and_then(|start| start.checked_add(tile.width))
+        .is_some_and(|end| end <= count);
+    if !covered {
+        return Err(TilesError::Beyond {
+            path: path.to_owned(),
+            size,
+        });
+    }
+    if entries {
+        bundle(&t, tile)
+    } else {
+        Ok(tile_hashes(&t, tile)?.concat())
+    }
 }
 
 /// The hashes of one tile: tree nodes of level `8 · tile.level`.
@@ -555,6 +649,41 @@ impl NodeReader for TileReader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tile_paths_parse_only_in_their_canonical_spelling() {
+        let t = |level, index, width| Tile {
+            level,
+            index,
+            width,
+        };
+        assert_eq!(
+            parse_tile_path("tile/0/x001/234"),
+            Some((t(0, 1234, 256), false))
+        );
+        assert_eq!(parse_tile_path("tile/2/000.p/7"), Some((t(2, 0, 7), false)));
+        assert_eq!(
+            parse_tile_path("tile/entries/x001/x234/067.p/255"),
+            Some((t(0, 1_234_067, 255), true))
+        );
+        for bad in [
+            "tile/0/../../log.key",
+            "tile/0/1234",
+            "tile/0/001/234",
+            "tile/0/x001",
+            "tile/00/000",
+            "tile/0/000.p/0",
+            "tile/0/000.p/256",
+            "tile/0/000.p/007",
+            "tile/0/000/",
+            "tile//000",
+            "tile/entries/000.p/",
+            "checkpoint",
+            "tile/0/x000/001",
+        ] {
+            assert_eq!(parse_tile_path(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn index_paths_follow_the_three_digit_grouping() {

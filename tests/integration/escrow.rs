@@ -39,13 +39,13 @@ fn ok(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A registry with the meter deposited (entry 1) and members lab1..lab3.
-struct Registry {
+pub(crate) struct Registry {
     tmp: tempfile::TempDir,
-    digest: String,
+    pub(crate) digest: String,
 }
 
 impl Registry {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let tmp = tempfile::tempdir().unwrap();
         let d = tmp.path();
         for who in ["vendor", "lab1", "lab2", "lab3", "stranger"] {
@@ -119,7 +119,7 @@ impl Registry {
         Registry { tmp, digest }
     }
 
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         self.tmp.path()
     }
 
@@ -149,7 +149,7 @@ impl Registry {
     }
 
     /// A longer retention than declared (more than twice): P10.
-    fn retention_p10(&self) -> PathBuf {
+    pub(crate) fn retention_p10(&self) -> PathBuf {
         self.deviations("p10", "period_days = 90,", "period_days = 400,")
     }
 

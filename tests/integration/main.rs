@@ -26,6 +26,7 @@ mod schema;
 mod seed_coverage;
 mod selection;
 mod self_contained;
+mod serve;
 mod tiles;
 mod us_profiles;
 mod util;

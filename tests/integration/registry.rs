@@ -30,7 +30,7 @@ const DAY: &str = "2026-12-03";
 /// The smart meter validated once (as of [`DAY`]): its JSON value and the
 /// validation summary, from which variants with other ids and versions are
 /// signed cheaply. The registry re-validates every one of them itself.
-fn base() -> &'static (Value, ValidationSummary) {
+pub(crate) fn base() -> &'static (Value, ValidationSummary) {
     static BASE: OnceLock<(Value, ValidationSummary)> = OnceLock::new();
     BASE.get_or_init(|| {
         let bytes = fs::read(repo_file("examples/smart-meter.toml")).unwrap();
@@ -54,7 +54,7 @@ fn base() -> &'static (Value, ValidationSummary) {
 }
 
 /// A vendor key with a fixed seed, written as `dir/NAME.key` (0600) and `.pub`.
-fn key(dir: &Path, name: &str, seed: u8) -> (SigningKeyFile, PathBuf, PathBuf) {
+pub(crate) fn key(dir: &Path, name: &str, seed: u8) -> (SigningKeyFile, PathBuf, PathBuf) {
     let k = SigningKeyFile::from_seed(&[seed; 32]);
     let private = dir.join(format!("{name}.key"));
     let public = dir.join(format!("{name}.pub"));
@@ -65,7 +65,7 @@ fn key(dir: &Path, name: &str, seed: u8) -> (SigningKeyFile, PathBuf, PathBuf) {
 }
 
 /// An envelope for the smart meter with `blueprint.id = id` and `version`.
-fn envelope(dir: &Path, id: &str, version: u64, key: &SigningKeyFile) -> PathBuf {
+pub(crate) fn envelope(dir: &Path, id: &str, version: u64, key: &SigningKeyFile) -> PathBuf {
     envelope_with(dir, id, version, key, |_| {})
 }
 
