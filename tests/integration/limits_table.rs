@@ -30,6 +30,7 @@ const CASES: &[Case] = &[
     ("pcap snap length and captured record", pcap_record),
     ("SBOM file", sbom_file_size),
     ("SBOM components", sbom_components),
+    ("HTTP request body (`serve`)", request_body),
 ];
 
 /// First cells of the rows of the README's "## Limits" table.
@@ -302,4 +303,20 @@ fn sbom_components(dir: &Path) {
         2,
         "more than 1000000 components",
     );
+}
+
+fn request_body(_: &Path) {
+    use crate::serve::{Server, call, error_code, init, size};
+    let reg = init();
+    let server = Server::start(&reg.dir, &[]);
+    let before = size(&server.url);
+    let body = vec![b' '; 4 * 1024 * 1024 + 1];
+    let (status, bytes) = call(
+        "POST",
+        &format!("{}/api/v1/deposits", server.url),
+        Some(&body),
+    );
+    assert_eq!(status, 413, "{}", text(&bytes));
+    assert_eq!(error_code(&bytes), "payload_too_large");
+    assert_eq!(size(&server.url), before, "nothing appended");
 }

@@ -19,15 +19,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// A running `blueprint serve`, stopped (SIGKILL) when dropped.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
+    pub(crate) url: String,
     log: Arc<Mutex<String>>,
     drain: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_blueprint"))
             .arg("serve")
             .arg("--registry")
@@ -101,7 +101,7 @@ fn agent() -> ureq::Agent {
 type Response = (u16, Vec<u8>);
 
 /// Status and body of a request.
-fn call(method: &str, url: &str, body: Option<&[u8]>) -> Response {
+pub(crate) fn call(method: &str, url: &str, body: Option<&[u8]>) -> Response {
     let a = agent();
     let resp = match (method, body) {
         ("GET", _) => a.get(url).call(),
@@ -129,7 +129,7 @@ fn json_of(bytes: &[u8]) -> Value {
 }
 
 /// The error code of a JSON error body (panics on any other body).
-fn error_code(bytes: &[u8]) -> String {
+pub(crate) fn error_code(bytes: &[u8]) -> String {
     let v = json_of(bytes);
     assert!(v["error"]["message"].is_string(), "{v}");
     v["error"]["code"].as_str().unwrap().to_owned()
@@ -154,15 +154,15 @@ fn raw_get(url: &str, path: &str) -> (u16, Vec<u8>) {
     (status, body)
 }
 
-struct Reg {
+pub(crate) struct Reg {
     _tmp: tempfile::TempDir,
     root: PathBuf,
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     vendor: SigningKeyFile,
     vendor_pub: PathBuf,
 }
 
-fn init() -> Reg {
+pub(crate) fn init() -> Reg {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_owned();
     let dir = root.join("reg");
@@ -192,7 +192,7 @@ fn deposit_body(env: &Path, pubkey: Option<&Path>) -> Vec<u8> {
     serde_json::to_vec(&body).unwrap()
 }
 
-fn size(url: &str) -> u64 {
+pub(crate) fn size(url: &str) -> u64 {
     let (status, body) = call("GET", &format!("{url}/api/v1/checkpoint"), None);
     assert_eq!(status, 200);
     text(&body).lines().nth(1).unwrap().parse().unwrap()
