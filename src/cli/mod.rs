@@ -18,6 +18,7 @@ mod profiles;
 mod proof;
 mod registry;
 mod registry_escrow;
+mod registry_site;
 mod render;
 mod report;
 mod schema_cmd;

@@ -25,6 +25,7 @@ mod schema;
 mod seed_coverage;
 mod selection;
 mod self_contained;
+mod site;
 mod tiles;
 mod us_profiles;
 mod util;
