@@ -9,8 +9,8 @@
 # port, and drives Chromium through Selenium: the index shows the three
 # devices and their bonds, a click opens a device page whose map shows its
 # nodes, countries and zones, nothing overflows a 390 px wide phone screen.
-# Screenshots go to target/e2e/ (index.png, device.png, phone-index.png,
-# phone-device.png, report.png).
+# Screenshots go to target/e2e/ (index.png, device.png, map.png,
+# phone-index.png, phone-device.png, report.png).
 #
 # Needs root for apt-get when /usr/bin/chromium or /usr/bin/chromedriver is
 # missing (Debian's chromium and chromium-driver), and PyPI for selenium
@@ -225,11 +225,18 @@ try:
     check("passes" in body, "the device page shows the profiles it passes")
     check(len(driver.find_elements(By.TAG_NAME, "h1")) == 1, "the device page has one h1")
     shoot("device")
+    desktop()
+    figure = driver.find_element(By.TAG_NAME, "figure")
+    driver.execute_script("arguments[0].scrollIntoView()", figure)
+    figure.screenshot(f"{out}/map.png")
+    print(f"     screenshot {out}/map.png")
     device_url = driver.current_url
     phone()
     driver.get(base + "/")
     wait.until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
     fits("index")
+    right = driver.execute_script("return document.querySelector('.bond').getBoundingClientRect().right")
+    check(right <= 390, f"on a phone the first bond state is on screen without scrolling (right edge {right:.0f})")
     shoot("phone-index", full=False)
     phone()
     driver.get(device_url)

@@ -431,10 +431,10 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
             "Deposited devices, their latest version and their bonds",
             &[
                 "Device",
-                "Blueprint id",
-                "Latest version",
-                "Digest",
                 "Bonds",
+                "Latest version",
+                "Blueprint id",
+                "Digest",
                 "Deposited",
             ],
         );
@@ -452,16 +452,16 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
                 .collect();
             let _ = writeln!(
                 o,
-                "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td><code>{}</code></td><td>{}</td><td>{}</td><td><ul class=\"bonds\">{}</ul></td><td>{}</td></tr>",
+                "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td><ul class=\"bonds\">{}</ul></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 escape(&links.device(Page::Index, &bp.blueprint_id)),
                 escape(&device_name(&manifest)),
-                escape(&bp.blueprint_id),
+                bonds.join(""),
                 maybe_link(
                     links.entry(bp.latest_index),
                     &format!("{} (entry {})", bp.latest_version, bp.latest_index)
                 ),
+                escape(&bp.blueprint_id),
                 latest.map_or(String::new(), |d| digest_html(&d.digest)),
-                bonds.join(""),
                 latest.map_or(String::new(), |d| d.time.to_string()),
             );
         }
@@ -922,6 +922,12 @@ mod tests {
         assert_ne!(safe_name("Upper"), safe_name("upper"));
         assert_eq!(safe_name(&"a".repeat(64)), "a".repeat(64));
         assert!(safe_name(&"a".repeat(65)).starts_with('_'));
+    }
+
+    #[test]
+    fn a_site_can_be_shared_between_threads() {
+        fn shared<T: Send + Sync>() {}
+        shared::<Site>();
     }
 
     #[test]

@@ -33,8 +33,8 @@ pub enum ExportError {
         #[source]
         source: io::Error,
     },
-    /// A directory the export writes into is a symbolic link or not a
-    /// directory (it could lead outside the output directory).
+    /// A directory the export writes into is not a directory, or (inside
+    /// the output directory) a symbolic link that could lead outside it.
     #[error("{0} is a symbolic link or not a directory; refusing to write through it")]
     NotADirectory(PathBuf),
 }
@@ -52,6 +52,17 @@ fn io_err(path: &Path) -> impl FnOnce(io::Error) -> ExportError + '_ {
     move |source| ExportError::Io {
         path: path.to_owned(),
         source,
+    }
+}
+
+/// Creates `out` (and its parents) if missing; it may be a symbolic link
+/// to a directory: where the export goes is the caller's choice.
+fn out_dir(out: &Path) -> Result<(), ExportError> {
+    fs::create_dir_all(out).map_err(io_err(out))?;
+    if fs::metadata(out).map_err(io_err(out))?.is_dir() {
+        Ok(())
+    } else {
+        Err(ExportError::NotADirectory(out.to_owned()))
     }
 }
 
@@ -112,7 +123,7 @@ pub fn export(
             pages.push((format!("{}.html", safe_name(id)), page));
         }
     }
-    real_dir(out)?;
+    out_dir(out)?;
     let devices = out.join("devices");
     real_dir(&devices)?;
     let mut written = Vec::with_capacity(pages.len() + 2);
