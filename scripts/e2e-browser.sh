@@ -10,7 +10,7 @@
 # devices and their bonds, a click opens a device page whose map shows its
 # nodes, countries and zones, nothing overflows a 390 px wide phone screen.
 # Screenshots go to target/e2e/ (index.png, device.png, map.png,
-# phone-index.png, phone-device.png, report.png).
+# phone-index.png, phone-device.png, phone-map.png, report.png).
 #
 # Needs root for apt-get when /usr/bin/chromium or /usr/bin/chromedriver is
 # missing (Debian's chromium and chromium-driver), and PyPI for selenium
@@ -225,8 +225,9 @@ try:
     check("passes" in body, "the device page shows the profiles it passes")
     check(len(driver.find_elements(By.TAG_NAME, "h1")) == 1, "the device page has one h1")
     shoot("device")
-    desktop()
     figure = driver.find_element(By.TAG_NAME, "figure")
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 1280, "height": figure.rect["height"] + 40, "deviceScaleFactor": 1, "mobile": False})
     driver.execute_script("arguments[0].scrollIntoView()", figure)
     figure.screenshot(f"{out}/map.png")
     print(f"     screenshot {out}/map.png")
@@ -243,6 +244,8 @@ try:
     wait.until(lambda d: d.find_elements(By.TAG_NAME, "h1"))
     fits("device page")
     shoot("phone-device", full=False)
+    driver.execute_script("document.querySelector('figure').scrollIntoView()")
+    shoot("phone-map", full=False)
     desktop()
     driver.get(report_url)
     wait.until(lambda d: d.find_elements(By.TAG_NAME, "h1"))

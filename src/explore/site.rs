@@ -19,6 +19,15 @@
 //! request. [`Site`] holds only immutable data and can be shared.
 //! [`device_page`] returns `Ok(None)` for an id that was never deposited.
 //!
+//! Routes the pages expect with [`LinkStyle::Server`]: `GET /` (the
+//! index), `GET /devices/{id}` (the id percent-decoded; `None` is a 404),
+//! `GET /style.css` ([`STYLESHEET`], `text/css`), and the API paths they
+//! link to: `GET /api/v1/entries/{index}`,
+//! `GET /api/v1/proofs/inclusion/{index}`, `GET /api/v1/checkpoint`. The
+//! pages load nothing but the stylesheet and run no script; the map's SVG
+//! carries its own `<style>` element, so a Content-Security-Policy needs
+//! `style-src 'self' 'unsafe-inline'` (and can say `script-src 'none'`).
+//!
 //! # What the pages show
 //!
 //! The index lists every deposited blueprint id with its vendor, model,
@@ -428,7 +437,7 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
     } else {
         open_table(
             &mut o,
-            "Deposited devices, their latest version and their bonds",
+            "Devices, their bonds and latest versions",
             &[
                 "Device",
                 "Bonds",
@@ -518,7 +527,7 @@ fn reports_section(
     );
     open_table(
         o,
-        "Deviation reports with their rulings",
+        "Deviation reports and rulings",
         &[
             "Report", "Device", "Classes", "Evidence", "Signers", "Rebuttal", "Ruling",
         ],
@@ -669,7 +678,7 @@ fn collects(o: &mut String, m: &Value) {
     }
     open_table(
         o,
-        "Data items with their category, purposes and retention",
+        "Data items: category, purposes, retention",
         &["Data item", "Category", "Purposes", "Retention"],
     );
     for item in items.iter().take(LIST_MAX) {
@@ -847,7 +856,7 @@ fn profiles_section(
     }
     open_table(
         o,
-        &format!("Profiles that apply, validated as of {as_of}"),
+        &format!("Profiles that apply, as of {as_of}"),
         &["Profile", "Law or standard", "Result", "Errors", "Warnings"],
     );
     for p in &report.profiles {
@@ -878,7 +887,7 @@ fn history_section(o: &mut String, history: &[&DepositRecord], links: LinkStyle)
     o.push_str("<section aria-labelledby=\"history\">\n<h2 id=\"history\">Version history</h2>\n");
     open_table(
         o,
-        "Deposited versions, newest first, with their entries and bonds",
+        "Versions, newest first",
         &["Version", "Entry", "Deposited", "Digest", "Bond", "Proofs"],
     );
     for d in history.iter().rev().take(LIST_MAX) {
