@@ -12,8 +12,9 @@
 //! let page = device_page(&mut registry, &site, LinkStyle::Server, id, today)?; // GET /devices/{id}
 //! ```
 //!
-//! Both page functions take `&mut Registry` because every registry read
-//! runs in its own SQLite read transaction; they block on SQLite and on
+//! Both page functions take `&mut Registry` and read everything a page
+//! shows in one SQLite read transaction (one consistent view of the log,
+//! even while a writer appends); they block on SQLite and on
 //! re-validating a manifest (tens of milliseconds), so an async server calls
 //! them on a blocking thread with a registry opened (or locked) for that
 //! request. [`Site`] holds only immutable data and can be shared.
@@ -48,10 +49,11 @@ use crate::attest::canon::{self, CanonError, Digest};
 use crate::attest::dsse::Rejection;
 use crate::attest::statement::{self, StatementError};
 use crate::diag::Severity;
-use crate::escrow::event::{EventKind, Outcome, Verdict};
+use crate::escrow::event::{DepositEvent, Event, EventError, EventKind, Outcome, Verdict};
 use crate::escrow::ledger::{BondState, DepositRecord, ReportRecord, State};
 use crate::escrow::merkle::hash_to_hex;
 use crate::escrow::registry::{Registry, RegistryError};
+use crate::escrow::store::{StoreError, Tables};
 use crate::manifest::document::Limits;
 use crate::profile::{ProfileLibrary, Selection};
 use crate::source::SourceMap;
@@ -63,6 +65,9 @@ use std::fmt::Write as _;
 /// Rows shown per table or list before "and N more".
 pub const LIST_MAX: usize = 500;
 
+/// Versions whose bond the index shows per device, newest first.
+const BONDS_SHOWN: usize = 8;
+
 /// Why a page could not be made.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -70,6 +75,21 @@ pub enum SiteError {
     /// The registry could not be read.
     #[error(transparent)]
     Registry(#[from] RegistryError),
+    /// The registry's store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// An entry the state refers to is missing.
+    #[error("entry {0} is missing from the log")]
+    MissingEntry(u64),
+    /// An entry does not decode.
+    #[error("entry {index} does not decode")]
+    Entry {
+        /// The entry.
+        index: u64,
+        /// What decoding said.
+        #[source]
+        source: EventError,
+    },
     /// The shipped profiles did not load.
     #[error("the shipped profiles failed to load ({0} problem(s))")]
     Profiles(usize),
@@ -234,11 +254,16 @@ impl Site {
     }
 }
 
-/// A deposit's manifest as the registry holds it (inside the envelope of
-/// its entry).
-fn deposited_manifest(reg: &mut Registry, index: u64) -> Result<Value, SiteError> {
-    let (_, event) = reg.event(index)?;
-    let EventKind::Deposit(d) = event.kind else {
+/// The entry at `index`, decoded.
+fn entry(t: &Tables<'_>, index: u64) -> Result<Event, SiteError> {
+    let row = t.entry(index)?.ok_or(SiteError::MissingEntry(index))?;
+    Event::decode(&row.bytes).map_err(|source| SiteError::Entry { index, source })
+}
+
+/// A deposit entry and the manifest its envelope carries (as the registry
+/// holds it).
+fn deposit_at(t: &Tables<'_>, index: u64) -> Result<(Box<DepositEvent>, Value), SiteError> {
+    let EventKind::Deposit(d) = entry(t, index)?.kind else {
         return Err(SiteError::NotDeposit(index));
     };
     let payload = d
@@ -247,7 +272,7 @@ fn deposited_manifest(reg: &mut Registry, index: u64) -> Result<Value, SiteError
         .map_err(|source| SiteError::Payload { index, source })?;
     let deposit = statement::parse_deposit(&payload)
         .map_err(|source| SiteError::Statement { index, source })?;
-    Ok(deposit.manifest)
+    Ok((d, deposit.manifest))
 }
 
 fn text_at<'a>(v: &'a Value, pointer: &str) -> Option<&'a str> {
@@ -405,11 +430,15 @@ fn close_table(o: &mut String, total: usize, what: &str) {
 /// The index page: every device, its bonds, the latest checkpoint and the
 /// deviation reports with their rulings.
 pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteError> {
-    let state = reg.stored_state()?;
-    let checkpoint = reg.latest_checkpoint()?;
+    let tx = reg.store_mut().read()?;
+    let t = tx.tables();
+    let state = t.load_state()?;
+    let checkpoint = t.latest_checkpoint()?.ok_or(RegistryError::NotFound(
+        "the registry has no checkpoint".into(),
+    ))?;
     let last_time = match checkpoint.size {
         0 => None,
-        n => Some(reg.event(n - 1)?.1.time),
+        n => Some(entry(&t, n - 1)?.time),
     };
     let origin = state
         .config
@@ -451,14 +480,22 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
             let latest = state
                 .deposits
                 .get(&(bp.blueprint_id.clone(), bp.latest_version));
-            let manifest = deposited_manifest(reg, bp.latest_index)?;
-            let bonds: Vec<String> = state
+            let (_, manifest) = deposit_at(&t, bp.latest_index)?;
+            let versions = state
                 .deposits
-                .range((bp.blueprint_id.clone(), 0)..=(bp.blueprint_id.clone(), u64::MAX))
+                .range((bp.blueprint_id.clone(), 0)..=(bp.blueprint_id.clone(), u64::MAX));
+            let total = versions.clone().count();
+            let mut bonds: Vec<String> = versions
                 .rev()
-                .take(8)
+                .take(BONDS_SHOWN)
                 .map(|(_, d)| format!("<li>v{}: {}</li>", d.version, bond_html(d)))
                 .collect();
+            if total > BONDS_SHOWN {
+                bonds.push(format!(
+                    "<li>and {} older (on the device page)</li>",
+                    total - BONDS_SHOWN
+                ));
+            }
             let _ = writeln!(
                 o,
                 "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td><ul class=\"bonds\">{}</ul></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
@@ -483,9 +520,9 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
     );
     let _ = write!(
         o,
-        "<dl class=\"facts\">\n<dt>Tree size</dt><dd>{} entries</dd>\n<dt>Root hash</dt><dd><code class=\"hash\">{}</code></dd>\n<dt>Last entry</dt><dd>{}</dd>\n</dl>\n\
+        "<dl class=\"facts\">\n<dt>Tree size</dt><dd>{}</dd>\n<dt>Root hash</dt><dd><code class=\"hash\">{}</code></dd>\n<dt>Last entry</dt><dd>{}</dd>\n</dl>\n\
          <p>The signed note (<a href=\"{}\">checkpoint</a>), a C2SP signed note over the tree size and root:</p>\n<pre class=\"note-text\">{}</pre>\n</section>\n",
-        checkpoint.size,
+        plural(checkpoint.size as usize, "entry", "entries"),
         hash_to_hex(&checkpoint.root),
         last_time.map_or("none".into(), |t| t.to_string()),
         escape(&links.checkpoint(Page::Index)),
@@ -575,7 +612,9 @@ pub fn device_page(
     id: &str,
     as_of: time::Date,
 ) -> Result<Option<String>, SiteError> {
-    let state = reg.stored_state()?;
+    let tx = reg.store_mut().read()?;
+    let t = tx.tables();
+    let state = t.load_state()?;
     let Some(bp) = state.blueprints.get(id) else {
         return Ok(None);
     };
@@ -584,11 +623,8 @@ pub fn device_page(
         .range((id.to_owned(), 0)..=(id.to_owned(), u64::MAX))
         .map(|(_, d)| d)
         .collect();
-    let (_, event) = reg.event(bp.latest_index)?;
-    let EventKind::Deposit(deposit) = event.kind else {
-        return Err(SiteError::NotDeposit(bp.latest_index));
-    };
-    let m = deposited_manifest(reg, bp.latest_index)?;
+    let (deposit, m) = deposit_at(&t, bp.latest_index)?;
+    drop(tx);
     let name = device_name(&m);
     let latest = history.last().copied();
     let mut o = String::with_capacity(64 * 1024);

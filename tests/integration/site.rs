@@ -672,3 +672,34 @@ fn an_unreadable_registry_is_an_operational_error() {
     assert_eq!(code, 2, "{err}");
     assert!(!tmp.path().join("www").exists());
 }
+
+#[test]
+fn a_registry_without_deposits_has_an_index_and_no_device_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    ok(
+        &[
+            "registry",
+            "init",
+            "reg",
+            "--origin",
+            "registry.example/escrow",
+            "--now",
+            NOW,
+        ],
+        tmp.path(),
+    );
+    let mut reg = Registry::open(&tmp.path().join("reg")).unwrap();
+    let page = index_page(&mut reg, LinkStyle::Static).unwrap();
+    assert_accessible(&page);
+    let text = all_text(parse(&page).root_element());
+    assert!(text.contains("0 devices deposited"), "{text}");
+    assert!(text.contains("Nothing has been deposited yet."));
+    assert!(text.contains("No deviation report has been filed."));
+    assert!(text.contains("1 entry"), "{text}");
+    let out = ok(&["registry", "site", "reg", "--out", "www"], tmp.path());
+    assert!(out.contains("0 device pages"), "{out}");
+    assert_eq!(
+        files_under(&tmp.path().join("www")),
+        ["index.html", "style.css"]
+    );
+}
