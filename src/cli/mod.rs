@@ -19,6 +19,7 @@ mod proof;
 mod registry;
 mod registry_escrow;
 mod remote;
+mod registry_site;
 mod render;
 mod report;
 mod schema_cmd;

@@ -100,6 +100,8 @@ pub enum RegistryCommand {
     Watch(super::watch::WatchArgs),
     /// Export the log as static C2SP tlog-tiles files (checkpoint, hash tiles, entry bundles).
     Tiles(TilesArgs),
+    /// Export the public explorer as static HTML (index, one page per device, stylesheet).
+    Site(super::registry_site::SiteArgs),
 }
 
 /// Arguments of `registry tiles`.
@@ -262,6 +264,7 @@ pub fn run(cmd: &RegistryCommand, color: ColorChoice) -> u8 {
         RegistryCommand::Escrow(a) => Ok(registry_escrow::escrow(a)),
         RegistryCommand::Watch(a) => Ok(super::watch::run(a)),
         RegistryCommand::Tiles(a) => tiles(a),
+        RegistryCommand::Site(a) => super::registry_site::run(a),
     };
     match result {
         Ok(code) => code,

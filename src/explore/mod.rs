@@ -1,9 +1,13 @@
-//! The registry's public face, offline: a device's data-flow map as SVG
-//! ([`flow`]) and the self-contained HTML report a vendor hands to a lab or
-//! a regulator ([`report`]). Both return strings; nothing here prints.
+//! The registry's public face: a device's data-flow map as SVG
+//! ([`flow`]), the self-contained HTML report a vendor hands to a lab or
+//! a regulator ([`report`]), the registry's explorer pages ([`site`]) and
+//! their static export ([`site_export`]). Pages are returned as strings;
+//! nothing here prints.
 
 pub mod flow;
 pub mod report;
+pub mod site;
+pub mod site_export;
 
 /// Escapes text for HTML and XML content and attribute values.
 pub fn escape(s: &str) -> String {

@@ -27,6 +27,7 @@ mod seed_coverage;
 mod selection;
 mod self_contained;
 mod serve;
+mod site;
 mod tiles;
 mod us_profiles;
 mod util;
