@@ -17,13 +17,13 @@
 # (installed into a temporary venv). Exit 0 when every check passed.
 #
 # Environment: E2E_OUT (screenshots; default target/e2e), E2E_KEEP=1 keeps
-# the work directory, PAGE_SOURCE=static (default) picks how the pages are
-# served (see serve_pages).
+# the work directory, PAGE_SOURCE=serve (default) or static picks how the
+# pages are served (see serve_pages).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${E2E_OUT:-$ROOT/target/e2e}
-PAGE_SOURCE=${PAGE_SOURCE:-static}
+PAGE_SOURCE=${PAGE_SOURCE:-serve}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/blueprint-e2e.XXXXXX")
 SERVER_PID=
 T0=$(date +%s)
@@ -124,11 +124,27 @@ make_report() {
 
 # The one place that decides where the pages come from: sets BASE_URL (the
 # index is BASE_URL/, device pages are reached by clicking).
-# static: `registry site` and `registry tiles` into one directory, served by
-# Python's http.server on a free loopback port.
+# serve: `blueprint serve` on the registry, on a free loopback port (the
+# address it logs). static: `registry site` and `registry tiles` into one
+# directory, served by Python's http.server on a free loopback port.
 serve_pages() {
     local www=$WORK/www port
     case "$PAGE_SOURCE" in
+    serve)
+        RUST_LOG=warn "$BP" serve --registry "$REG" --addr 127.0.0.1:0 2>"$WORK/serve.log" &
+        SERVER_PID=$!
+        BASE_URL=
+        for _ in $(seq 100); do
+            BASE_URL=$(sed -n 's/.* on \(http:\/\/127\.0\.0\.1:[0-9]*\).*/\1/p' "$WORK/serve.log" | head -1)
+            [ -n "$BASE_URL" ] && break
+            sleep 0.1
+        done
+        if [ -z "$BASE_URL" ]; then
+            echo "blueprint serve did not start:" >&2
+            cat "$WORK/serve.log" >&2
+            exit 1
+        fi
+        ;;
     static)
         q "$BP" registry site "$REG" --out "$www"
         q "$BP" registry tiles "$REG" --out "$www"

@@ -15,6 +15,7 @@
 pub mod error;
 mod handlers;
 pub mod openapi;
+mod pages;
 pub mod writer;
 
 use std::path::{Path, PathBuf};
@@ -91,6 +92,9 @@ pub enum ServeError {
     /// The shipped profiles failed to load.
     #[error("the shipped profiles failed to load ({0} problem(s))")]
     Profiles(usize),
+    /// The explorer pages cannot be set up.
+    #[error(transparent)]
+    Site(#[from] crate::explore::site::SiteError),
 }
 
 /// Profiles loaded once; each deposit re-validates against them with a
@@ -120,6 +124,8 @@ struct Inner {
     readers: Readers,
     validator: Validator,
     public_key: String,
+    /// What the explorer pages render with.
+    site: crate::explore::site::Site,
 }
 
 impl std::fmt::Debug for ServeState {
@@ -157,6 +163,7 @@ impl ServeState {
                 },
                 validator: Validator { map, library },
                 public_key,
+                site: crate::explore::site::Site::new()?,
             }),
         };
         Ok((state, thread))
@@ -188,9 +195,9 @@ impl ServeState {
     }
 }
 
-/// The API with its bounds and request logs: [`bounded`]`(`[`api`]`)`.
+/// The API and the explorer pages with their bounds and request logs.
 pub fn router(state: ServeState, config: &Config) -> Router {
-    bounded(api(state), config)
+    bounded(api(state.clone()).merge(pages::routes(state)), config)
 }
 
 /// The API's routes alone (no fallback, no layers), to `.merge()` with

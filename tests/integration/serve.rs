@@ -864,3 +864,65 @@ fn sigterm_during_deposits_loses_no_acknowledged_deposit() {
     let o = cli(&r.root, &["registry", "replay", r.dir.to_str().unwrap()]);
     assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
 }
+
+/// A GET's status, content type and body.
+fn page(url: &str) -> (u16, String, String) {
+    let mut resp = agent().get(url).call().unwrap();
+    let status = resp.status().as_u16();
+    let kind = resp
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let csp = resp
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = resp.body_mut().read_to_string().unwrap();
+    assert!(
+        !kind.starts_with("text/html") || csp.contains("default-src 'none'"),
+        "HTML without a content security policy: {csp:?}"
+    );
+    (status, kind, body)
+}
+
+#[test]
+fn the_explorer_is_served_next_to_the_api() {
+    let r = init();
+    let server = Server::start(&r.dir, &[]);
+    // Before any deposit: an index that says so.
+    let (status, kind, body) = page(&format!("{}/", server.url));
+    assert_eq!((status, kind.as_str()), (200, "text/html; charset=utf-8"));
+    assert!(body.contains("<h1>"), "{body}");
+
+    let env = envelope(&r.root, "meter", 2, &r.vendor);
+    let (status, body) = call(
+        "POST",
+        &format!("{}/api/v1/deposits", server.url),
+        Some(&deposit_body(&env, Some(&r.vendor_pub))),
+    );
+    assert_eq!(status, 201, "{}", text(&body));
+
+    // The index links the device; its page draws the map and the bond.
+    let (_, _, index) = page(&format!("{}/", server.url));
+    assert!(index.contains("href=\"/devices/meter\""), "{index}");
+    assert!(index.contains("50000 EUR held"), "{index}");
+    let (status, _, device) = page(&format!("{}/devices/meter", server.url));
+    assert_eq!(status, 200);
+    assert!(device.contains("<svg"), "no data-flow map");
+    assert!(
+        device.contains("/api/v1/proofs/inclusion/1"),
+        "no proof link"
+    );
+    let (status, kind, css) = page(&format!("{}/style.css", server.url));
+    assert_eq!((status, kind.as_str()), (200, "text/css; charset=utf-8"));
+    assert!(!css.is_empty());
+
+    // An unknown device is a JSON 404, like every other miss.
+    let (status, body) = call("GET", &format!("{}/devices/nope", server.url), None);
+    assert_eq!(status, 404);
+    assert_eq!(error_code(&body), "not_found", "{}", text(&body));
+}
