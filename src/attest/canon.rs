@@ -410,6 +410,12 @@ mod tests {
         Ok(String::from_utf8(out).unwrap())
     }
 
+    #[test]
+    fn a_digest_debugs_as_it_displays() {
+        let d = Digest::from_hex(&"0a".repeat(32)).unwrap();
+        assert_eq!(format!("{d:?}"), format!("sha256:{}", "0a".repeat(32)));
+    }
+
     // RFC 8785 §3.2.2 (sample input and its canonical form).
     #[test]
     fn rfc8785_section_3_2_2_example() {

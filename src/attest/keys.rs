@@ -466,6 +466,26 @@ mod tests {
     }
 
     #[test]
+    fn key_files_are_read_up_to_16_kib() {
+        assert_eq!(MAX_KEY_FILE_BYTES, 16 * 1024);
+        let dir = tempfile::tempdir().unwrap();
+        // Under the limit, a file that is not a key is judged on its content.
+        let junk = dir.path().join("junk.pub");
+        std::fs::write(&junk, vec![b'x'; 2000]).unwrap();
+        assert!(matches!(
+            PublicKey::load(&junk),
+            Err(KeyError::BadPublicKey { .. })
+        ));
+        // One byte over it, it is refused unread.
+        let big = dir.path().join("big.pub");
+        std::fs::write(&big, vec![b'x'; 16 * 1024 + 1]).unwrap();
+        assert!(matches!(
+            PublicKey::load(&big),
+            Err(KeyError::TooLarge { len: 16385, .. })
+        ));
+    }
+
+    #[test]
     fn debug_never_shows_the_seed() {
         let k = SigningKeyFile::from_seed(&seed1());
         let dbg = format!("{k:?}");
