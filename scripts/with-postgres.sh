@@ -74,7 +74,8 @@ cleanup() {
   rm -rf "$TMP"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 PASSWORD=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
 printf '%s\n' "$PASSWORD" >"$TMP/pwfile"
@@ -110,12 +111,20 @@ fi
 
 as_pg "$PGBIN/createdb" -h "$SOCK" -p "$PORT" -U blueprint blueprint
 
+# psql and the other client tools of that server, for CMD.
+export PATH="$PGBIN:$PATH"
 export BLUEPRINT_TEST_DATABASE_URL="postgres://blueprint:$PASSWORD@127.0.0.1:$PORT/blueprint"
 echo "with-postgres: PostgreSQL $("$PGBIN/pg_ctl" --version | awk '{print $3}') on 127.0.0.1:$PORT (cluster in $TMP)" >&2
 
-# Not exec: the trap removes the cluster when CMD ends.
+# Not exec: the trap removes the cluster when CMD ends. CMD runs in the
+# background so that a signal to this script is handled at once: it is
+# passed on to CMD, and the cluster goes when CMD has ended.
 set +e
-"$@"
+"$@" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null; wait "$child"; exit 143' TERM
+trap 'kill -INT "$child" 2>/dev/null; wait "$child"; exit 130' INT
+wait "$child"
 status=$?
 set -e
 exit "$status"

@@ -123,6 +123,7 @@ impl PgConn {
 /// An open registry database on a PostgreSQL server.
 pub struct PgStore {
     conn: PgConn,
+    url: DatabaseUrl,
     lock_timeout: Duration,
 }
 
@@ -160,30 +161,46 @@ impl PgStore {
     }
 
     fn connect(url: &DatabaseUrl) -> Result<Self, StoreError> {
-        let client = Client::connect(url.expose(), NoTls)?;
         let store = PgStore {
-            conn: PgConn {
-                inner: RefCell::new(Session {
-                    client,
-                    statements: HashMap::new(),
-                }),
-            },
+            conn: Self::session_for(url)?,
+            url: url.clone(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         };
-        store.conn.batch("SET synchronous_commit = on")?;
-        let fsync = store.conn.setting("fsync")?;
+        Ok(store)
+    }
+
+    /// A new session, checked to commit durably.
+    fn session_for(url: &DatabaseUrl) -> Result<PgConn, StoreError> {
+        let client = Client::connect(url.expose(), NoTls)?;
+        let conn = PgConn {
+            inner: RefCell::new(Session {
+                client,
+                statements: HashMap::new(),
+            }),
+        };
+        conn.batch("SET synchronous_commit = on")?;
+        let fsync = conn.setting("fsync")?;
         if fsync != "on" {
             return Err(StoreError::Config(format!(
                 "the PostgreSQL server runs with fsync={fsync}; a commit would not be durable"
             )));
         }
-        let sync = store.conn.setting("synchronous_commit")?;
+        let sync = conn.setting("synchronous_commit")?;
         if sync != "on" {
             return Err(StoreError::Config(format!(
                 "synchronous_commit is {sync}, not on"
             )));
         }
-        Ok(store)
+        Ok(conn)
+    }
+
+    /// A session the server closed (restart, network loss) is replaced
+    /// before the next transaction, so a long-running server recovers.
+    fn reconnect_if_closed(&mut self) -> Result<(), StoreError> {
+        if self.conn.session()?.client.is_closed() {
+            self.conn = Self::session_for(&self.url)?;
+        }
+        Ok(())
     }
 
     fn has_registry(&self) -> Result<bool, StoreError> {
@@ -205,20 +222,22 @@ impl PgStore {
     /// Starts the one write transaction: the table lock comes first, so
     /// everything read afterwards is the latest committed tree.
     pub fn write(&mut self) -> Result<PgTx<'_>, StoreError> {
+        self.reconnect_if_closed()?;
         let ms = self.lock_timeout.as_millis().max(1);
-        self.conn.batch(&format!(
-            "BEGIN ISOLATION LEVEL READ COMMITTED; SET LOCAL lock_timeout = '{ms}ms';"
-        ))?;
+        self.conn.batch("BEGIN ISOLATION LEVEL READ COMMITTED")?;
         let tx = PgTx {
             conn: &self.conn,
             open: true,
         };
-        tx.conn.batch("LOCK TABLE entries IN EXCLUSIVE MODE")?;
+        tx.conn.batch(&format!(
+            "SET LOCAL lock_timeout = '{ms}ms'; LOCK TABLE entries IN EXCLUSIVE MODE"
+        ))?;
         Ok(tx)
     }
 
     /// A consistent read snapshot.
     pub fn read(&mut self) -> Result<PgTx<'_>, StoreError> {
+        self.reconnect_if_closed()?;
         self.conn
             .batch("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")?;
         Ok(PgTx {
