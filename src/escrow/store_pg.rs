@@ -50,6 +50,10 @@ CREATE TABLE reports(report_id TEXT PRIMARY KEY, blueprint_id TEXT NOT NULL,
 CREATE INDEX reports_by_deposit ON reports(blueprint_id, version);
 ";
 
+/// How long a session may sit idle inside a transaction before the
+/// server ends it (and its locks); appends never pause that long.
+const IDLE_IN_TRANSACTION: Duration = Duration::from_secs(60);
+
 /// Entries read per round trip when walking the whole log.
 const PAGE: i64 = 512;
 
@@ -178,7 +182,12 @@ impl PgStore {
                 statements: HashMap::new(),
             }),
         };
-        conn.batch("SET synchronous_commit = on")?;
+        // A writer whose host vanished mid-append would hold the table
+        // lock until TCP gave up; the server ends such a session instead.
+        conn.batch(&format!(
+            "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = '{}s'",
+            IDLE_IN_TRANSACTION.as_secs()
+        ))?;
         let fsync = conn.setting("fsync")?;
         if fsync != "on" {
             return Err(StoreError::Config(format!(
