@@ -12,6 +12,9 @@
 //! `load URL --clients 8 --reads 5000` times GET requests instead: the
 //! checkpoint, entries, inclusion proofs and level-0 tiles, round robin.
 //!
+//! Several URLs (servers sharing one PostgreSQL database, docs/postgres.md)
+//! take the requests in turn; the checks then read the first one.
+//!
 //! Exit status: 0 all checks passed; 1 a check failed; 2 usage or setup.
 
 use blueprint::attest::dsse::Envelope;
@@ -33,8 +36,10 @@ use std::time::{Duration, Instant};
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// The server, e.g. http://127.0.0.1:8080.
-    url: String,
+    /// The server, e.g. http://127.0.0.1:8080, or several servers of one
+    /// log, which take the requests in turn.
+    #[arg(required = true, num_args = 1..)]
+    urls: Vec<String>,
     /// Concurrent clients.
     #[arg(long, default_value_t = 8)]
     clients: usize,
@@ -142,7 +147,8 @@ fn run_clients<T: Send>(
     (elapsed, lat, ok, errors)
 }
 
-fn deposits(args: &Args, url: &str) -> Result<bool, String> {
+fn deposits(args: &Args, urls: &[String]) -> Result<bool, String> {
+    let url = urls[0].as_str();
     let (value, summary) = base(&args.manifest)?;
     let vendor = SigningKeyFile::generate().map_err(|e| e.to_string())?;
     let pem = vendor.public().to_pem().map_err(|e| e.to_string())?;
@@ -170,10 +176,13 @@ fn deposits(args: &Args, url: &str) -> Result<bool, String> {
         t.elapsed().as_secs_f64(),
         bodies.first().map_or(0, |b| b.1.len())
     );
-    let endpoint = format!("{url}/api/v1/deposits");
+    let endpoints: Vec<String> = urls
+        .iter()
+        .map(|u| format!("{u}/api/v1/deposits"))
+        .collect();
     let (elapsed, latencies, receipts, errors) = run_clients(args.clients, bodies.len(), |a, i| {
         let mut resp = a
-            .post(&endpoint)
+            .post(&endpoints[i % endpoints.len()])
             .header("content-type", "application/json")
             .send(&bodies[i].1[..])
             .map_err(|e| format!("deposit {i}: {e}"))?;
@@ -289,7 +298,8 @@ fn deposits(args: &Args, url: &str) -> Result<bool, String> {
     Ok(ok)
 }
 
-fn reads(args: &Args, url: &str, n: usize) -> Result<bool, String> {
+fn reads(args: &Args, urls: &[String], n: usize) -> Result<bool, String> {
+    let url = urls[0].as_str();
     let a = agent();
     let (_, note) = get(&a, &format!("{url}/api/v1/checkpoint"))?;
     let size: u64 = String::from_utf8_lossy(&note)
@@ -318,6 +328,7 @@ fn reads(args: &Args, url: &str, n: usize) -> Result<bool, String> {
     };
     let (elapsed, latencies, done, errors) = run_clients(args.clients, n, |a, i| {
         let path = paths(i);
+        let url = &urls[i % urls.len()];
         match get(a, &format!("{url}{path}"))? {
             (200, _) => Ok(()),
             (status, body) => Err(format!(
@@ -335,10 +346,14 @@ fn reads(args: &Args, url: &str, n: usize) -> Result<bool, String> {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let url = args.url.trim_end_matches('/').to_owned();
+    let urls: Vec<String> = args
+        .urls
+        .iter()
+        .map(|u| u.trim_end_matches('/').to_owned())
+        .collect();
     let result = match args.reads {
-        Some(n) => reads(&args, &url, n),
-        None => deposits(&args, &url),
+        Some(n) => reads(&args, &urls, n),
+        None => deposits(&args, &urls),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

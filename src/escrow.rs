@@ -8,6 +8,7 @@
 
 pub mod actions;
 pub mod checkpoint;
+pub mod database;
 pub mod event;
 pub mod fsck;
 pub mod ledger;
@@ -18,6 +19,7 @@ pub mod report;
 pub mod rule;
 pub mod state;
 pub mod store;
+pub mod store_pg;
 pub mod tiles;
 pub mod views;
 pub mod witness;

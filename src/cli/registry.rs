@@ -13,6 +13,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use blueprint::attest::keys::{PublicKey, SigningKeyFile};
 use blueprint::escrow::actions::{self, RevalidateError};
+use blueprint::escrow::database::{self, DatabaseUrl};
 use blueprint::escrow::event::{Amount, Bond, Currency, EventTime};
 use blueprint::escrow::fsck;
 use blueprint::escrow::merkle::{Hash, hash_to_hex};
@@ -135,6 +136,11 @@ pub struct InitArgs {
     /// Time of the init entry (RFC 3339; default: now).
     #[arg(long, value_name = "RFC3339", value_parser = parse_time)]
     pub now: Option<EventTime>,
+    /// Keep the tables in this (empty) PostgreSQL database instead of
+    /// DIR/registry.db, so several servers can share the log; recorded in
+    /// DIR/database.toml (mode 0600) for the later commands (docs/postgres.md).
+    #[arg(long, value_name = "postgres://USER:PASSWORD@HOST:PORT/DB")]
+    pub database: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = RegistryFormat::Human)]
     pub format: RegistryFormat,
@@ -380,24 +386,40 @@ fn init(a: &InitArgs) -> Result<u8, u8> {
         quorum: a.quorum,
         window_days: a.window,
     };
-    let mut r =
-        Registry::init(&a.dir, &options, a.now.unwrap_or_else(EventTime::now)).map_err(fail)?;
+    let database = a
+        .database
+        .as_deref()
+        .map(DatabaseUrl::parse)
+        .transpose()
+        .map_err(op)?;
+    let mut r = Registry::init_in(
+        &a.dir,
+        database.as_ref(),
+        &options,
+        a.now.unwrap_or_else(EventTime::now),
+    )
+    .map_err(fail)?;
     let key = r.log_public_key().map_err(fail)?;
     let c = r.latest_checkpoint().map_err(fail)?;
-    emit(
-        a.format,
-        format!(
-            "created registry {} (origin {}, quorum {}, window {} days)\nlog key sha256:{} in {}\n",
-            a.dir.display(),
-            a.origin,
-            a.quorum,
-            a.window,
-            key.id(),
-            a.dir.join("log.pub").display()
-        ),
-        json!({"origin": a.origin, "quorum": a.quorum, "window_days": a.window,
-               "log_keyid": format!("sha256:{}", key.id()), "checkpoint": c.note}),
-    )
+    let mut human = format!(
+        "created registry {} (origin {}, quorum {}, window {} days)\nlog key sha256:{} in {}\n",
+        a.dir.display(),
+        a.origin,
+        a.quorum,
+        a.window,
+        key.id(),
+        a.dir.join("log.pub").display()
+    );
+    let mut value = json!({"origin": a.origin, "quorum": a.quorum, "window_days": a.window,
+           "log_keyid": format!("sha256:{}", key.id()), "checkpoint": c.note});
+    if let Some(url) = &database {
+        human.push_str(&format!(
+            "tables in PostgreSQL {url} (recorded in {})\n",
+            database::record_path(&a.dir).display()
+        ));
+        value["database"] = json!(url.to_string());
+    }
+    emit(a.format, human, value)
 }
 
 /// The receipt of a deposit entry (`blueprint-receipt/v1`).

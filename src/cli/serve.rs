@@ -7,6 +7,7 @@
 //! address or start.
 
 use super::{EXIT_OK, EXIT_OPERATIONAL, output};
+use blueprint::escrow::database::DatabaseUrl;
 use blueprint::serve::{self, Config, DEFAULT_MAX_BODY_BYTES, ServeState};
 use clap::Args;
 use std::net::SocketAddr;
@@ -37,6 +38,10 @@ pub struct ServeArgs {
     /// Deposits that may share one commit (1: one commit per deposit).
     #[arg(long, value_name = "N", default_value_t = 64)]
     pub max_batch: usize,
+    /// The registry's PostgreSQL database, instead of the one DIR records
+    /// (DIR still holds the log key). See docs/postgres.md.
+    #[arg(long, value_name = "postgres://USER:PASSWORD@HOST:PORT/DB")]
+    pub database: Option<String>,
 }
 
 fn op(e: impl std::fmt::Display) -> u8 {
@@ -53,7 +58,12 @@ pub fn run(a: &ServeArgs) -> u8 {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+    let database = match a.database.as_deref().map(DatabaseUrl::parse).transpose() {
+        Ok(d) => d,
+        Err(e) => return op(e),
+    };
     let config = Config {
+        database,
         max_body_bytes: a.max_body_bytes,
         request_timeout: Duration::from_secs(a.timeout.max(1)),
         max_concurrent: a.max_concurrent.max(1),

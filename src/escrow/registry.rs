@@ -1,11 +1,15 @@
 //! The registry's operations: create a registry, append events (deposits,
 //! rotations, and the escrow events) and read the log back with proofs.
 //!
-//! An append is one SQLite transaction: the entry, the Merkle nodes it
+//! An append is one store transaction (SQLite, or PostgreSQL when the
+//! directory records a database: `escrow::database`): the entry, the Merkle nodes it
 //! completes and the derived state are written, the new root is checked
 //! against the previous signed checkpoint with a consistency proof, a
 //! checkpoint for the new size is signed and stored, and only after COMMIT
-//! (fsynced: `synchronous=FULL`) is the receipt returned. A failure anywhere
+//! (fsynced: SQLite `synchronous=FULL`, PostgreSQL `synchronous_commit=on`)
+//! is the receipt returned. On PostgreSQL the transaction takes the table
+//! lock before reading the tree, so servers sharing the database append to
+//! one log with contiguous indices. A failure anywhere
 //! rolls everything back; a failed commit poisons the handle.
 
 use std::path::{Path, PathBuf};
@@ -16,6 +20,7 @@ use crate::attest::dsse::{self, Envelope};
 use crate::attest::keys::{KeyError, PublicKey, SigningKeyFile};
 use crate::attest::statement::{self, DepositRejection};
 use crate::escrow::checkpoint::{Checkpoint, CheckpointError};
+use crate::escrow::database::{self, DatabaseError, DatabaseUrl};
 use crate::escrow::event::{
     Bond, Day, DepositEvent, DepositValidation, Event, EventError, EventKind, EventTime, InitEvent,
     RotateEvent, Text,
@@ -78,6 +83,9 @@ pub enum RegistryError {
     /// A registry cannot be created here.
     #[error("{0}: {1}")]
     Setup(PathBuf, String),
+    /// The directory's database record or a database URL is unusable.
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
     /// An earlier commit failed: this handle must not write again.
     #[error("an earlier commit failed; reopen the registry before writing again")]
     Poisoned,
@@ -175,6 +183,19 @@ impl Registry {
     /// hold one): the log key pair and the database with entry 0 (`init`)
     /// under a signed checkpoint of size 1.
     pub fn init(dir: &Path, options: &InitOptions, now: EventTime) -> Result<Self, RegistryError> {
+        Self::init_in(dir, None, options, now)
+    }
+
+    /// As [`Registry::init`], with the tables in the PostgreSQL database
+    /// `database` (when given) instead of the SQLite file; the URL is
+    /// recorded in the directory (`database.toml`, mode 0600) so that
+    /// [`Registry::open`] finds it. The log key stays in the directory.
+    pub fn init_in(
+        dir: &Path,
+        database: Option<&DatabaseUrl>,
+        options: &InitOptions,
+        now: EventTime,
+    ) -> Result<Self, RegistryError> {
         let origin = Text::parse(&options.origin)
             .filter(|_| Checkpoint::new(&options.origin, 0, merkle::empty_root()).is_ok())
             .ok_or_else(|| {
@@ -198,9 +219,25 @@ impl Registry {
         if db.exists() {
             return Err(StoreError::Exists(db).into());
         }
+        let record = database::record_path(dir);
+        if record.exists() {
+            return Err(StoreError::Exists(record).into());
+        }
+        let store = match database {
+            None => None,
+            // The database is claimed first: a second `init` on it fails
+            // before writing a key.
+            Some(url) => Some(store::Store::create_postgres(url)?),
+        };
         let key = SigningKeyFile::generate()?;
         key.write_pair(&dir.join("log"))?;
-        let store = store::Store::create(&db)?;
+        let store = match (store, database) {
+            (Some(s), Some(url)) => {
+                database::write_record(dir, url)?;
+                s
+            }
+            _ => store::Store::create(&db)?,
+        };
         let mut registry = Registry {
             dir: dir.to_owned(),
             store,
@@ -224,7 +261,25 @@ impl Registry {
     /// Opens the registry in `dir`. The log key is loaded when first needed
     /// for writing, so readers need no access to it.
     pub fn open(dir: &Path) -> Result<Self, RegistryError> {
-        let store = store::Store::open(&store::db_path(dir))?;
+        Self::open_in(dir, None)
+    }
+
+    /// Opens the registry whose key is in `dir` and whose tables are in
+    /// `database` when given, else where the directory records (its
+    /// PostgreSQL database, or the SQLite file).
+    pub fn open_in(dir: &Path, database: Option<&DatabaseUrl>) -> Result<Self, RegistryError> {
+        let recorded;
+        let database = match database {
+            Some(url) => Some(url),
+            None => {
+                recorded = database::read_record(dir)?;
+                recorded.as_ref()
+            }
+        };
+        let store = match database {
+            Some(url) => store::Store::open_postgres(url)?,
+            None => store::Store::open(&store::db_path(dir))?,
+        };
         Ok(Registry {
             dir: dir.to_owned(),
             store,
@@ -240,7 +295,8 @@ impl Registry {
 
     /// How long a writer waits for the lock before a busy error.
     pub fn set_lock_timeout(&mut self, timeout: Duration) -> Result<(), RegistryError> {
-        Ok(self.store.set_lock_timeout(timeout)?)
+        self.store.set_lock_timeout(timeout)?;
+        Ok(())
     }
 
     fn key(&mut self) -> Result<&SigningKeyFile, RegistryError> {

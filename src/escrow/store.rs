@@ -1,5 +1,7 @@
-//! The registry's SQLite store: the log's entries, the Merkle node store,
-//! the signed checkpoints, and the state derived from the entries.
+//! The registry's store: the log's entries, the Merkle node store, the
+//! signed checkpoints, and the state derived from the entries, in SQLite
+//! (this file) or PostgreSQL (`store_pg.rs`, for several servers sharing
+//! one log); [`Tables`] reads and writes either.
 //!
 //! Durability rests on SQLite's own guarantees, checked rather than assumed:
 //! every open reads back `journal_mode=wal` and `synchronous=FULL` (so a
@@ -18,11 +20,13 @@ use sha2::{Digest as _, Sha256};
 
 use crate::attest::canon::Digest;
 use crate::attest::keys::KeyId;
+use crate::escrow::database::DatabaseUrl;
 use crate::escrow::event;
 use crate::escrow::ledger::{
     BlueprintRecord, Config, DepositRecord, MemberRecord, ReportRecord, State, StateStore,
 };
 use crate::escrow::merkle::{Hash, NodeReader};
+use crate::escrow::store_pg::{PgConn, PgStore, PgTx};
 
 /// The database file inside a registry directory.
 pub const DB_FILE: &str = "registry.db";
@@ -53,6 +57,8 @@ CREATE TABLE reports(report_id TEXT PRIMARY KEY, blueprint_id TEXT NOT NULL,
                      version INTEGER NOT NULL, record TEXT NOT NULL) STRICT;
 CREATE INDEX reports_by_deposit ON reports(blueprint_id, version);
 ";
+
+mod tables;
 
 /// Tables holding derived state (rebuilt by replay, compared by it).
 pub const STATE_TABLES: [&str; 5] = ["config", "blueprints", "deposits", "members", "reports"];
@@ -87,6 +93,43 @@ pub enum StoreError {
     /// Any other SQLite error (I/O, full disk, failed fsync).
     #[error("registry store: {0}")]
     Sqlite(#[source] rusqlite::Error),
+    /// Any other PostgreSQL error (connection, I/O, constraint).
+    #[error("registry database: {0}")]
+    Postgres(#[source] postgres::Error),
+    /// The PostgreSQL database (named with its password redacted) holds no
+    /// registry.
+    #[error(
+        "{0}: no registry in this database (create one with `blueprint registry init --database`)"
+    )]
+    DatabaseMissing(String),
+    /// The PostgreSQL database already holds a registry.
+    #[error("{0}: this database already holds a registry")]
+    DatabaseExists(String),
+    /// A query was started while another one on the same session was open.
+    #[error("registry database: a query was started inside another one")]
+    Reentrant,
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        use postgres::error::SqlState;
+        match e.code() {
+            Some(c)
+                if *c == SqlState::LOCK_NOT_AVAILABLE
+                    || *c == SqlState::T_R_SERIALIZATION_FAILURE
+                    || *c == SqlState::T_R_DEADLOCK_DETECTED =>
+            {
+                StoreError::Busy
+            }
+            Some(c) if *c == SqlState::DATA_CORRUPTED || *c == SqlState::INDEX_CORRUPTED => {
+                StoreError::Corrupt {
+                    location: "database".into(),
+                    detail: e.to_string(),
+                }
+            }
+            _ => StoreError::Postgres(e),
+        }
+    }
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -115,7 +158,12 @@ pub(crate) fn failpoint(name: &'static str) -> Result<(), StoreError> {
 
 /// An open registry database.
 pub struct Store {
-    conn: Connection,
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(Connection),
+    Postgres(Box<PgStore>),
 }
 
 impl std::fmt::Debug for Store {
@@ -137,7 +185,7 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         let store = Self::configure(conn)?;
-        store.conn.execute_batch(&format!(
+        store.sqlite()?.execute_batch(&format!(
             "BEGIN IMMEDIATE; {SCHEMA} INSERT INTO meta VALUES('schema', '{SCHEMA_VERSION}'); COMMIT;"
         ))?;
         Ok(store)
@@ -154,7 +202,7 @@ impl Store {
         )?;
         let store = Self::configure(conn)?;
         let schema: Option<String> = store
-            .conn
+            .sqlite()?
             .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
                 r.get(0)
             })
@@ -187,33 +235,77 @@ impl Store {
                 "synchronous is {sync}, not FULL (2)"
             )));
         }
-        Ok(Store { conn })
+        Ok(Store {
+            backend: Backend::Sqlite(conn),
+        })
+    }
+
+    /// Creates the registry tables in an empty PostgreSQL database.
+    pub fn create_postgres(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(Box::new(PgStore::create(url)?)),
+        })
+    }
+
+    /// Opens a registry held in a PostgreSQL database.
+    pub fn open_postgres(url: &DatabaseUrl) -> Result<Self, StoreError> {
+        Ok(Store {
+            backend: Backend::Postgres(Box::new(PgStore::open(url)?)),
+        })
+    }
+
+    /// True when the tables live in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    fn sqlite(&self) -> Result<&Connection, StoreError> {
+        match &self.backend {
+            Backend::Sqlite(c) => Ok(c),
+            Backend::Postgres(_) => Err(StoreError::Config("not a SQLite store".into())),
+        }
     }
 
     /// How long a writer waits for the lock before [`StoreError::Busy`].
-    pub fn set_lock_timeout(&self, timeout: Duration) -> Result<(), StoreError> {
-        Ok(self.conn.busy_timeout(timeout)?)
+    pub fn set_lock_timeout(&mut self, timeout: Duration) -> Result<(), StoreError> {
+        match &mut self.backend {
+            Backend::Sqlite(c) => Ok(c.busy_timeout(timeout)?),
+            Backend::Postgres(p) => {
+                p.set_lock_timeout(timeout);
+                Ok(())
+            }
+        }
     }
 
-    /// Starts the one write transaction (`BEGIN IMMEDIATE`).
+    /// Starts the one write transaction (SQLite: `BEGIN IMMEDIATE`;
+    /// PostgreSQL: the table lock first).
     pub fn write(&mut self) -> Result<WriteTx<'_>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(WriteTx { tx })
+        Ok(WriteTx(match &mut self.backend {
+            Backend::Sqlite(c) => {
+                Tx::Sqlite(c.transaction_with_behavior(TransactionBehavior::Immediate)?)
+            }
+            Backend::Postgres(p) => Tx::Postgres(p.write()?),
+        }))
     }
 
     /// A consistent read snapshot.
     pub fn read(&mut self) -> Result<ReadTx<'_>, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
-        Ok(ReadTx { tx })
+        Ok(ReadTx(match &mut self.backend {
+            Backend::Sqlite(c) => {
+                Tx::Sqlite(c.transaction_with_behavior(TransactionBehavior::Deferred)?)
+            }
+            Backend::Postgres(p) => Tx::Postgres(p.read()?),
+        }))
     }
 
-    /// `PRAGMA integrity_check`: the problems SQLite finds, empty when none.
+    /// `PRAGMA integrity_check`: the problems SQLite finds, empty when
+    /// none. PostgreSQL checks its own pages (data checksums); nothing to
+    /// run here.
     pub fn integrity_check(&self) -> Result<Vec<String>, StoreError> {
-        let mut stmt = self.conn.prepare("PRAGMA integrity_check")?;
+        let Backend::Sqlite(conn) = &self.backend else {
+            return Ok(Vec::new());
+        };
+        let mut stmt = conn.prepare("PRAGMA integrity_check")?;
         let rows = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .collect::<Result<Vec<_>, _>>()?;
@@ -240,40 +332,66 @@ pub fn check_sqlite_version(version: &str) -> Result<(), StoreError> {
     }
 }
 
-/// The write transaction: dropped without [`WriteTx::commit`], it rolls back.
-pub struct WriteTx<'c> {
-    tx: rusqlite::Transaction<'c>,
+enum Tx<'c> {
+    Sqlite(rusqlite::Transaction<'c>),
+    Postgres(PgTx<'c>),
 }
 
-/// A read snapshot.
-pub struct ReadTx<'c> {
-    tx: rusqlite::Transaction<'c>,
+impl Tx<'_> {
+    fn tables(&self) -> Tables<'_> {
+        Tables(match self {
+            Tx::Sqlite(tx) => On::Sqlite(Lite(tx)),
+            Tx::Postgres(tx) => On::Postgres(tx.conn()),
+        })
+    }
 }
+
+/// The write transaction: dropped without [`WriteTx::commit`], it rolls back.
+pub struct WriteTx<'c>(Tx<'c>);
+
+/// A read snapshot.
+pub struct ReadTx<'c>(Tx<'c>);
 
 impl<'c> WriteTx<'c> {
     /// Table access inside the transaction.
     pub fn tables(&self) -> Tables<'_> {
-        Tables(&self.tx)
+        self.0.tables()
     }
 
-    /// Commits; with `synchronous=FULL` the WAL is fsynced before this
-    /// returns. A failure here is fatal for the caller's operation.
+    /// Commits; SQLite with `synchronous=FULL` has fsynced the WAL and
+    /// PostgreSQL with `synchronous_commit=on` has flushed its commit
+    /// record when this returns. A failure here is fatal for the caller's
+    /// operation.
     pub fn commit(self) -> Result<(), StoreError> {
         failpoint("before-commit")?;
-        Ok(self.tx.commit()?)
+        match self.0 {
+            Tx::Sqlite(tx) => Ok(tx.commit()?),
+            Tx::Postgres(tx) => tx.commit(),
+        }
     }
 }
 
 impl ReadTx<'_> {
     /// Table access inside the snapshot.
     pub fn tables(&self) -> Tables<'_> {
-        Tables(&self.tx)
+        self.0.tables()
     }
 }
 
-/// Queries and updates over one connection (inside a transaction).
+/// Queries and updates over one connection (inside a transaction), on
+/// either backend.
 #[derive(Clone, Copy)]
-pub struct Tables<'c>(&'c Connection);
+pub struct Tables<'c>(On<'c>);
+
+#[derive(Clone, Copy)]
+enum On<'c> {
+    Sqlite(Lite<'c>),
+    Postgres(&'c PgConn),
+}
+
+/// The SQLite half of [`Tables`].
+#[derive(Clone, Copy)]
+struct Lite<'c>(&'c Connection);
 
 /// One stored entry as read back.
 #[derive(Debug, Clone)]
@@ -308,42 +426,45 @@ pub fn check_hash(index: u64, bytes: &[u8]) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
+pub(crate) fn to_i64(v: u64, what: &str) -> Result<i64, StoreError> {
     i64::try_from(v).map_err(|_| StoreError::Corrupt {
         location: what.into(),
         detail: format!("{v} does not fit in a signed 64-bit integer"),
     })
 }
 
-fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
+pub(crate) fn to_u64(v: i64, what: &str) -> Result<u64, StoreError> {
     u64::try_from(v).map_err(|_| StoreError::Corrupt {
         location: what.into(),
         detail: format!("negative value {v}"),
     })
 }
 
-fn hash32(v: &[u8], location: impl FnOnce() -> String) -> Result<Hash, StoreError> {
+pub(crate) fn hash32(v: &[u8], location: impl FnOnce() -> String) -> Result<Hash, StoreError> {
     <[u8; 32]>::try_from(v).map_err(|_| StoreError::Corrupt {
         location: location(),
         detail: format!("hash is {} bytes, expected 32", v.len()),
     })
 }
 
-fn decode_record<T: DeserializeOwned>(text: &str, location: String) -> Result<T, StoreError> {
+pub(crate) fn decode_record<T: DeserializeOwned>(
+    text: &str,
+    location: String,
+) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt {
         location,
         detail: format!("derived record does not parse: {e}"),
     })
 }
 
-fn encode_record<T: Serialize>(r: &T) -> Result<String, StoreError> {
+pub(crate) fn encode_record<T: Serialize>(r: &T) -> Result<String, StoreError> {
     serde_json::to_string(r).map_err(|e| StoreError::Corrupt {
         location: "derived record".into(),
         detail: e.to_string(),
     })
 }
 
-impl<'c> Tables<'c> {
+impl Lite<'_> {
     /// Number of entries (the tree size): `max(idx) + 1`.
     pub fn size(&self) -> Result<u64, StoreError> {
         let max: Option<i64> = self
@@ -485,37 +606,13 @@ impl<'c> Tables<'c> {
 
     /// Reads the whole derived state, as stored.
     pub fn load_state(&self) -> Result<State, StoreError> {
-        let mut state = State {
-            config: self.config()?,
-            ..State::default()
-        };
-        for (key, text) in self.rows("SELECT blueprint_id, record FROM blueprints")? {
-            let r: BlueprintRecord = decode_record(&text, format!("blueprints row {key}"))?;
-            state.blueprints.insert(r.blueprint_id.clone(), r);
-        }
-        for (key, text) in self.rows("SELECT entry_idx, record FROM deposits")? {
-            let r: DepositRecord = decode_record(&text, format!("deposits row entry {key}"))?;
-            state
-                .deposits
-                .insert((r.blueprint_id.clone(), r.version), r);
-        }
-        for (key, text) in self.rows("SELECT keyid, record FROM members")? {
-            let r: MemberRecord = decode_record(&text, format!("members row {key}"))?;
-            let id = event::parse_keyid(&key).ok_or_else(|| StoreError::Corrupt {
-                location: format!("members row {key}"),
-                detail: "keyid is not sha256:<hex>".into(),
-            })?;
-            state.members.insert(id, r);
-        }
-        for (key, text) in self.rows("SELECT report_id, record FROM reports")? {
-            let r: ReportRecord = decode_record(&text, format!("reports row {key}"))?;
-            let id = key.parse::<Digest>().map_err(|_| StoreError::Corrupt {
-                location: format!("reports row {key}"),
-                detail: "report_id is not sha256:<hex>".into(),
-            })?;
-            state.reports.insert(id, r);
-        }
-        Ok(state)
+        state_from_rows(
+            self.config()?,
+            self.rows("SELECT blueprint_id, record FROM blueprints")?,
+            self.rows("SELECT entry_idx, record FROM deposits")?,
+            self.rows("SELECT keyid, record FROM members")?,
+            self.rows("SELECT report_id, record FROM reports")?,
+        )
     }
 
     fn rows(&self, sql: &str) -> Result<Vec<(String, String)>, StoreError> {
@@ -576,7 +673,7 @@ impl<'c> Tables<'c> {
     }
 }
 
-impl NodeReader for Tables<'_> {
+impl NodeReader for Lite<'_> {
     type Error = StoreError;
     fn node(&self, level: u8, index: u64) -> Result<Hash, StoreError> {
         let location = || format!("nodes row (level {level}, index {index})");
@@ -595,7 +692,7 @@ impl NodeReader for Tables<'_> {
     }
 }
 
-impl StateStore for Tables<'_> {
+impl StateStore for Lite<'_> {
     type Error = StoreError;
 
     fn config(&self) -> Result<Option<Config>, StoreError> {
@@ -711,6 +808,48 @@ impl StateStore for Tables<'_> {
     }
 }
 
+/// The derived state from its rows as `(key, record JSON)` pairs, each
+/// table's key as text (the same for both backends).
+pub(crate) fn state_from_rows(
+    config: Option<Config>,
+    blueprints: Vec<(String, String)>,
+    deposits: Vec<(String, String)>,
+    members: Vec<(String, String)>,
+    reports: Vec<(String, String)>,
+) -> Result<State, StoreError> {
+    let mut state = State {
+        config,
+        ..State::default()
+    };
+    for (key, text) in blueprints {
+        let r: BlueprintRecord = decode_record(&text, format!("blueprints row {key}"))?;
+        state.blueprints.insert(r.blueprint_id.clone(), r);
+    }
+    for (key, text) in deposits {
+        let r: DepositRecord = decode_record(&text, format!("deposits row entry {key}"))?;
+        state
+            .deposits
+            .insert((r.blueprint_id.clone(), r.version), r);
+    }
+    for (key, text) in members {
+        let r: MemberRecord = decode_record(&text, format!("members row {key}"))?;
+        let id = event::parse_keyid(&key).ok_or_else(|| StoreError::Corrupt {
+            location: format!("members row {key}"),
+            detail: "keyid is not sha256:<hex>".into(),
+        })?;
+        state.members.insert(id, r);
+    }
+    for (key, text) in reports {
+        let r: ReportRecord = decode_record(&text, format!("reports row {key}"))?;
+        let id = key.parse::<Digest>().map_err(|_| StoreError::Corrupt {
+            location: format!("reports row {key}"),
+            detail: "report_id is not sha256:<hex>".into(),
+        })?;
+        state.reports.insert(id, r);
+    }
+    Ok(state)
+}
+
 /// The database path inside a registry directory.
 pub fn db_path(dir: &Path) -> PathBuf {
     dir.join(DB_FILE)
@@ -739,14 +878,16 @@ mod tests {
         let path = db_path(dir.path());
         let store = Store::create(&path).unwrap();
         let mode: String = store
-            .conn
+            .sqlite()
+            .unwrap()
             .pragma_query_value(None, "journal_mode", |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
         drop(store);
         let store = Store::open(&path).unwrap();
         let sync: i64 = store
-            .conn
+            .sqlite()
+            .unwrap()
             .pragma_query_value(None, "synchronous", |r| r.get(0))
             .unwrap();
         assert_eq!(sync, 2);

@@ -33,6 +33,7 @@ use tower::limit::ConcurrencyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
 
+use crate::escrow::database::DatabaseUrl;
 use crate::escrow::registry::{LOG_PUB_FILE, Registry, RegistryError};
 use crate::profile::ProfileLibrary;
 use crate::source::SourceMap;
@@ -53,6 +54,9 @@ pub struct Config {
     pub max_batch: usize,
     /// How long the writer waits for another process's lock.
     pub lock_timeout: Duration,
+    /// The PostgreSQL database to use instead of the one the registry
+    /// directory records (docs/postgres.md).
+    pub database: Option<DatabaseUrl>,
 }
 
 /// Default request body limit: 4 MiB.
@@ -66,6 +70,7 @@ impl Default for Config {
             max_concurrent: 256,
             max_batch: 64,
             lock_timeout: Duration::from_secs(5),
+            database: None,
         }
     }
 }
@@ -108,6 +113,7 @@ struct Validator {
 /// the writer).
 struct Readers {
     dir: PathBuf,
+    database: Option<DatabaseUrl>,
     idle: Mutex<Vec<Registry>>,
 }
 
@@ -142,7 +148,7 @@ impl ServeState {
     /// thread after the server stopped: it ends once every queued write
     /// is answered.
     pub fn open(dir: &Path, config: &Config) -> Result<(ServeState, WriterThread), ServeError> {
-        let mut probe = Registry::open(dir)?;
+        let mut probe = Registry::open_in(dir, config.database.as_ref())?;
         probe.latest_checkpoint()?;
         let pub_path = dir.join(LOG_PUB_FILE);
         let public_key =
@@ -153,12 +159,13 @@ impl ServeState {
         let mut map = SourceMap::new();
         let library =
             ProfileLibrary::builtin(&mut map).map_err(|d| ServeError::Profiles(d.len()))?;
-        let (writer, thread) = Writer::start(dir, config.max_batch, config.lock_timeout)?;
+        let (writer, thread) = Writer::start(dir, config)?;
         let state = ServeState {
             inner: Arc::new(Inner {
                 writer,
                 readers: Readers {
                     dir: dir.to_owned(),
+                    database: config.database.clone(),
                     idle: Mutex::new(vec![probe]),
                 },
                 validator: Validator { map, library },
@@ -180,7 +187,7 @@ impl ServeState {
             let idle = readers.idle.lock().ok().and_then(|mut v| v.pop());
             let mut registry = match idle {
                 Some(r) => r,
-                None => Registry::open(&readers.dir)?,
+                None => Registry::open_in(&readers.dir, readers.database.as_ref())?,
             };
             let out = f(&mut registry);
             if let Ok(mut v) = readers.idle.lock()

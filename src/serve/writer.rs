@@ -15,11 +15,13 @@ use tokio::sync::oneshot;
 
 use crate::attest::dsse::Envelope;
 use crate::attest::keys::PublicKey;
+use crate::escrow::database::DatabaseUrl;
 use crate::escrow::event::{Bond, EventTime};
 use crate::escrow::receipt::Receipt;
 use crate::escrow::registry::{Appended, DepositRequest, Registry, RegistryError};
 use crate::validated::ValidatedManifest;
 
+use super::Config;
 use super::error::ApiError;
 
 /// A deposit, validated and ready to append.
@@ -70,15 +72,14 @@ impl WriterThread {
 pub struct StartError(#[from] RegistryError);
 
 impl Writer {
-    /// Opens the registry in `dir` for writing (the log key is loaded now,
-    /// so a missing key fails at start) and starts the thread. At most
-    /// `max_batch` deposits share one commit.
-    pub fn start(
-        dir: &Path,
-        max_batch: usize,
-        lock_timeout: Duration,
-    ) -> Result<(Writer, WriterThread), StartError> {
-        let mut registry = Registry::open(dir)?;
+    /// Opens the registry in `dir` (tables in `config.database` when
+    /// given) for writing (the log key is loaded now, so a missing key
+    /// fails at start) and starts the thread. At most `config.max_batch`
+    /// deposits share one commit.
+    pub fn start(dir: &Path, config: &Config) -> Result<(Writer, WriterThread), StartError> {
+        let (max_batch, lock_timeout) = (config.max_batch, config.lock_timeout);
+        let database = config.database.clone();
+        let mut registry = Registry::open_in(dir, database.as_ref())?;
         registry.set_lock_timeout(lock_timeout)?;
         registry.check_writable()?;
         let (tx, rx) = mpsc::channel::<Job>();
@@ -87,7 +88,16 @@ impl Writer {
             .name("registry-writer".into())
             .spawn({
                 let dir = dir.to_owned();
-                move || run(registry, &dir, lock_timeout, rx, max_batch)
+                move || {
+                    run(
+                        registry,
+                        &dir,
+                        database.as_ref(),
+                        lock_timeout,
+                        rx,
+                        max_batch,
+                    )
+                }
             })
             .map_err(|e| RegistryError::NotFound(format!("writer thread: {e}")))?;
         Ok((Writer { tx }, WriterThread(handle)))
@@ -126,6 +136,7 @@ fn stopped() -> ApiError {
 fn run(
     mut registry: Registry,
     dir: &Path,
+    database: Option<&DatabaseUrl>,
     lock_timeout: Duration,
     rx: mpsc::Receiver<Job>,
     max_batch: usize,
@@ -135,7 +146,7 @@ fn run(
         if registry.is_poisoned() {
             // A commit failed (the request got its error); a fresh handle
             // re-checks the store before the next write.
-            let reopened = Registry::open(dir).and_then(|mut r| {
+            let reopened = Registry::open_in(dir, database).and_then(|mut r| {
                 r.set_lock_timeout(lock_timeout)?;
                 Ok(r)
             });

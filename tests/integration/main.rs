@@ -20,6 +20,7 @@ mod profile_doc;
 mod profile_scale;
 mod readme_tour;
 mod registry;
+mod registry_pg;
 mod render;
 mod sample_evidence;
 mod schema;
