@@ -476,13 +476,35 @@ mod tests {
             PublicKey::load(&junk),
             Err(KeyError::BadPublicKey { .. })
         ));
-        // One byte over it, it is refused unread.
-        let big = dir.path().join("big.pub");
-        std::fs::write(&big, vec![b'x'; 16 * 1024 + 1]).unwrap();
-        assert!(matches!(
-            PublicKey::load(&big),
-            Err(KeyError::TooLarge { len: 16385, .. })
-        ));
+        // At the limit it is still read; one byte over it, refused unread.
+        for (len, private) in [(16 * 1024, false), (16 * 1024 + 1, true)] {
+            let pubf = dir.path().join(format!("{len}.pub"));
+            std::fs::write(&pubf, vec![b'x'; len]).unwrap();
+            let keyf = dir.path().join(format!("{len}.key"));
+            std::fs::write(&keyf, vec![b'x'; len]).unwrap();
+            std::fs::set_permissions(&keyf, std::fs::Permissions::from_mode(0o600)).unwrap();
+            let (p, k) = (PublicKey::load(&pubf), SigningKeyFile::load(&keyf));
+            if private {
+                assert!(matches!(p, Err(KeyError::TooLarge { len: 16385, .. })));
+                assert!(matches!(k, Err(KeyError::TooLarge { len: 16385, .. })));
+            } else {
+                assert!(matches!(p, Err(KeyError::BadPublicKey { .. })), "{p:?}");
+                assert!(
+                    matches!(k, Err(KeyError::BadPrivateKey { .. })),
+                    "{:?}",
+                    k.err()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn key_ids_debug_as_their_hex() {
+        let k = SigningKeyFile::from_seed(&seed1());
+        let id = k.public().id();
+        assert_eq!(format!("{id:?}"), format!("KeyId({id})"));
+        assert_eq!(format!("{:?}", k.public()), format!("PublicKey({id})"));
+        assert_eq!(id.to_string().len(), 64);
     }
 
     #[test]
