@@ -10,7 +10,9 @@
 //! throughput and the p50/p99 latency.
 //!
 //! `load URL --clients 8 --reads 5000` times GET requests instead: the
-//! checkpoint, entries, inclusion proofs and level-0 tiles, round robin.
+//! checkpoint, entries, inclusion proofs and level-0 tiles, round robin;
+//! with `--path P` (repeatable) only those paths, e.g. the explorer's `/`
+//! and `/devices/ID`.
 //!
 //! Several URLs (servers sharing one PostgreSQL database, docs/postgres.md)
 //! take the requests in turn; the checks then read the first one.
@@ -52,6 +54,10 @@ struct Args {
     /// The manifest to deposit under fresh ids.
     #[arg(long, default_value = "examples/smart-meter.toml")]
     manifest: PathBuf,
+    /// In read mode, GET these paths in turn (e.g. `/` and
+    /// `/devices/ID` for the explorer) instead of the log's API mix.
+    #[arg(long = "path")]
+    paths: Vec<String>,
 }
 
 fn agent() -> ureq::Agent {
@@ -308,6 +314,9 @@ fn reads(args: &Args, urls: &[String], n: usize) -> Result<bool, String> {
         .and_then(|l| l.parse().ok())
         .ok_or("the checkpoint has no size line")?;
     let paths = |i: usize| -> String {
+        if !args.paths.is_empty() {
+            return args.paths[i % args.paths.len()].clone();
+        }
         let index = (i as u64 * 7919) % size;
         match i % 4 {
             0 => "/api/v1/checkpoint".to_owned(),
