@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! let site = Site::new()?;                          // once: loads the profiles
-//! let html = index_page(&mut registry, LinkStyle::Server)?;                 // GET /
+//! let html = index_page(&mut registry, &site, LinkStyle::Server)?;          // GET /
 //! let page = device_page(&mut registry, &site, LinkStyle::Server, id, today)?; // GET /devices/{id}
 //! ```
 //!
@@ -17,7 +17,8 @@
 //! even while a writer appends); they block on SQLite and on
 //! re-validating a manifest (tens of milliseconds), so an async server calls
 //! them on a blocking thread with a registry opened (or locked) for that
-//! request. [`Site`] holds only immutable data and can be shared.
+//! request. [`Site`] holds the profiles and a cache of device names by
+//! deposit digest, and can be shared.
 //! [`device_page`] returns `Ok(None)` for an id that was never deposited.
 //!
 //! Routes the pages expect with [`LinkStyle::Server`]: `GET /` (the
@@ -238,6 +239,39 @@ pub struct Site {
     map: SourceMap,
     /// Bounds of the data-flow map.
     pub flow: FlowOptions,
+    /// "Vendor Model" by deposit digest: the index names every device, and
+    /// decoding each deposited manifest on every request made the index cost
+    /// grow with the size of all manifests. A digest names one manifest
+    /// forever, so an entry never goes stale.
+    names: std::sync::Mutex<std::collections::HashMap<Digest, String>>,
+}
+
+/// Device names kept by [`Site`] before the cache starts over.
+const NAME_CACHE_MAX: usize = 100_000;
+
+impl Site {
+    /// The device name of the deposit at `index` whose digest is `digest`.
+    fn device_name_at(
+        &self,
+        t: &Tables<'_>,
+        index: u64,
+        digest: Option<&Digest>,
+    ) -> Result<String, SiteError> {
+        if let Some(d) = digest
+            && let Some(n) = self.names.lock().ok().and_then(|m| m.get(d).cloned())
+        {
+            return Ok(n);
+        }
+        let (_, manifest) = deposit_at(t, index)?;
+        let name = device_name(&manifest);
+        if let (Some(d), Ok(mut m)) = (digest, self.names.lock()) {
+            if m.len() >= NAME_CACHE_MAX {
+                m.clear();
+            }
+            m.insert(*d, name.clone());
+        }
+        Ok(name)
+    }
 }
 
 impl Site {
@@ -250,6 +284,7 @@ impl Site {
             library,
             map,
             flow: FlowOptions::default(),
+            names: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 }
@@ -429,7 +464,7 @@ fn close_table(o: &mut String, total: usize, what: &str) {
 
 /// The index page: every device, its bonds, the latest checkpoint and the
 /// deviation reports with their rulings.
-pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteError> {
+pub fn index_page(reg: &mut Registry, site: &Site, links: LinkStyle) -> Result<String, SiteError> {
     let tx = reg.store_mut().read()?;
     let t = tx.tables();
     let state = t.load_state()?;
@@ -480,7 +515,7 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
             let latest = state
                 .deposits
                 .get(&(bp.blueprint_id.clone(), bp.latest_version));
-            let (_, manifest) = deposit_at(&t, bp.latest_index)?;
+            let name = site.device_name_at(&t, bp.latest_index, latest.map(|d| &d.digest))?;
             let versions = state
                 .deposits
                 .range((bp.blueprint_id.clone(), 0)..=(bp.blueprint_id.clone(), u64::MAX));
@@ -500,7 +535,7 @@ pub fn index_page(reg: &mut Registry, links: LinkStyle) -> Result<String, SiteEr
                 o,
                 "<tr><th scope=\"row\"><a href=\"{}\">{}</a></th><td><ul class=\"bonds\">{}</ul></td><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
                 escape(&links.device(Page::Index, &bp.blueprint_id)),
-                escape(&device_name(&manifest)),
+                escape(&name),
                 bonds.join(""),
                 maybe_link(
                     links.entry(bp.latest_index),

@@ -110,7 +110,7 @@ pub fn export(
     let links = LinkStyle::Static;
     // Make every page before writing any, so a registry that cannot be read
     // leaves the old export as it was.
-    let index = index_page(reg, links)?;
+    let index = index_page(reg, site, links)?;
     let ids: Vec<String> = reg
         .blueprints()
         .map_err(SiteError::from)?

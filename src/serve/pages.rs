@@ -41,9 +41,11 @@ fn html(body: String) -> Response {
 }
 
 async fn index(State(state): State<ServeState>) -> Result<Response, ApiError> {
+    let site = state.clone();
     let page = state
-        .read(|reg| {
-            site::index_page(reg, LinkStyle::Server).map_err(|e| ApiError::internal(e.to_string()))
+        .read(move |reg| {
+            site::index_page(reg, &site.inner.site, LinkStyle::Server)
+                .map_err(|e| ApiError::internal(e.to_string()))
         })
         .await?;
     Ok(html(page))

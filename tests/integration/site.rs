@@ -373,7 +373,13 @@ fn regex_lite(s: &str, open: &str, close: &str) -> String {
 fn index_shows_every_device_its_bonds_the_checkpoint_and_the_ruling() {
     let f = three_devices();
     let mut reg = f.open();
-    let page = index_page(&mut reg, LinkStyle::Server).unwrap();
+    let site = site();
+    let page = index_page(&mut reg, &site, LinkStyle::Server).unwrap();
+    // The second rendering takes the device names from the site's cache.
+    assert_eq!(
+        index_page(&mut reg, &site, LinkStyle::Server).unwrap(),
+        page
+    );
     assert_accessible(&page);
     let doc = parse(&page);
     let body = all_text(doc.root_element());
@@ -552,7 +558,7 @@ fn hostile_strings_from_a_manifest_are_escaped() {
     );
     let mut reg = f.open();
     let site = site();
-    let index = index_page(&mut reg, LinkStyle::Server).unwrap();
+    let index = index_page(&mut reg, &site, LinkStyle::Server).unwrap();
     let page = device_page(&mut reg, &site, LinkStyle::Server, id, day())
         .unwrap()
         .unwrap();
@@ -689,7 +695,7 @@ fn a_registry_without_deposits_has_an_index_and_no_device_pages() {
         tmp.path(),
     );
     let mut reg = Registry::open(&tmp.path().join("reg")).unwrap();
-    let page = index_page(&mut reg, LinkStyle::Static).unwrap();
+    let page = index_page(&mut reg, &site(), LinkStyle::Static).unwrap();
     assert_accessible(&page);
     let text = all_text(parse(&page).root_element());
     assert!(text.contains("0 devices deposited"), "{text}");
