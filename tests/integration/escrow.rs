@@ -64,22 +64,22 @@ impl Registry {
                 "meter.dsse.json",
             ],
         );
-        ok(
-            d,
-            &[
-                "registry",
-                "init",
-                "R",
-                "--origin",
-                "escrow.test/log",
-                "--quorum",
-                "2",
-                "--window",
-                "14",
-                "--now",
-                "2026-12-01T08:00:00Z",
-            ],
-        );
+        let database = crate::util::database_args();
+        let mut init = vec![
+            "registry",
+            "init",
+            "R",
+            "--origin",
+            "escrow.test/log",
+            "--quorum",
+            "2",
+            "--window",
+            "14",
+            "--now",
+            "2026-12-01T08:00:00Z",
+        ];
+        init.extend(database.iter().map(String::as_str));
+        ok(d, &init);
         ok(
             d,
             &[

@@ -96,7 +96,19 @@ struct Reg {
     vendor_pub: PathBuf,
 }
 
+/// A new registry, on PostgreSQL when the suite runs under
+/// `scripts/with-postgres.sh`, else on SQLite.
 fn init() -> Reg {
+    init_with(crate::util::database_args())
+}
+
+/// A new registry on SQLite, for the tests that open or damage its
+/// database file (their PostgreSQL counterparts are in `registry_pg.rs`).
+fn init_sqlite() -> Reg {
+    init_with(Vec::new())
+}
+
+fn init_with(database: Vec<String>) -> Reg {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_owned();
     let dir = root.join("reg");
@@ -104,6 +116,7 @@ fn init() -> Reg {
         .args(["registry", "init"])
         .arg(&dir)
         .args(["--origin", "registry.example/escrow", "--now", NOW])
+        .args(database)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
@@ -374,7 +387,7 @@ fn injected_write_failures_leave_the_registry_unchanged() {
 
 #[test]
 fn a_writer_that_cannot_get_the_lock_gets_a_clear_busy_error() {
-    let r = init();
+    let r = init_sqlite();
     let env = envelope(&r.root, "busy", 1, &r.vendor);
     let conn = rusqlite::Connection::open(r.dir.join("registry.db")).unwrap();
     conn.execute_batch("BEGIN IMMEDIATE").unwrap();
@@ -404,9 +417,10 @@ fn a_writer_that_cannot_get_the_lock_gets_a_clear_busy_error() {
     assert_eq!(deposit(&r, &env, true, NOW).code, 0);
 }
 
-/// A registry with three deposits, all connections closed (WAL folded in).
+/// A SQLite registry with three deposits, all connections closed (WAL
+/// folded in).
 fn three_deposits() -> Reg {
-    let r = init();
+    let r = init_sqlite();
     for v in 1..=3 {
         let env = envelope(&r.root, "flip", v, &r.vendor);
         assert_eq!(deposit(&r, &env, v == 1, NOW).code, 0);

@@ -20,7 +20,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -40,31 +40,6 @@ fn server_url(test: &str) -> Option<String> {
     }
 }
 
-/// A new empty database on the test server; its URL.
-fn fresh_database(server: &str) -> String {
-    static N: AtomicUsize = AtomicUsize::new(0);
-    let name = format!(
-        "bp_{}_{}_{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos()
-    );
-    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
-    client
-        .batch_execute(&format!("CREATE DATABASE {name}"))
-        .unwrap();
-    let (scheme, rest) = server.split_once("://").unwrap();
-    let slash = rest.find('/').unwrap_or(rest.len());
-    let query = rest[slash..]
-        .find('?')
-        .map(|q| &rest[slash + q..])
-        .unwrap_or("");
-    format!("{scheme}://{}/{name}{query}", &rest[..slash])
-}
-
 struct Reg {
     _tmp: tempfile::TempDir,
     root: PathBuf,
@@ -75,7 +50,7 @@ struct Reg {
 }
 
 fn init(server: &str) -> Reg {
-    let url = fresh_database(server);
+    let url = crate::util::fresh_database(server);
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().to_owned();
     let dir = root.join("reg");

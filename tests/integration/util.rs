@@ -48,3 +48,38 @@ pub fn capped(cap_kib: u64, args: &[&str]) -> std::process::Output {
         .output()
         .expect("bash runs")
 }
+
+/// A new empty database on the test server; its URL.
+pub fn fresh_database(server: &str) -> String {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let name = format!(
+        "bp_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+    );
+    let mut client = postgres::Client::connect(server, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .unwrap();
+    let (scheme, rest) = server.split_once("://").unwrap();
+    let slash = rest.find('/').unwrap_or(rest.len());
+    let query = rest[slash..]
+        .find('?')
+        .map(|q| &rest[slash + q..])
+        .unwrap_or("");
+    format!("{scheme}://{}/{name}{query}", &rest[..slash])
+}
+
+/// With `BLUEPRINT_TEST_DATABASE_URL` set (`scripts/with-postgres.sh`), the
+/// `--database` arguments that put a new registry on a fresh PostgreSQL
+/// database, so the registry suites run on both backends; else none.
+pub fn database_args() -> Vec<String> {
+    match std::env::var("BLUEPRINT_TEST_DATABASE_URL") {
+        Ok(server) if !server.is_empty() => vec!["--database".into(), fresh_database(&server)],
+        _ => Vec::new(),
+    }
+}
