@@ -10,13 +10,13 @@
 //! under it.
 
 use crate::registry::{envelope, key};
+use crate::serve::Server;
 use crate::util::{blueprint, text};
 use blueprint::attest::keys::{PublicKey, SigningKeyFile};
 use blueprint::escrow::receipt::Receipt;
 use blueprint::escrow::registry::Registry;
 use serde_json::{Value, json};
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -319,53 +319,6 @@ fn processes_with_copied_directories_append_to_one_log() {
     assert_clean(&second);
 }
 
-/// A running `blueprint serve`, killed when dropped.
-struct Server {
-    child: Child,
-    url: String,
-}
-
-impl Server {
-    fn start(dir: &Path, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_blueprint"))
-            .arg("serve")
-            .arg("--registry")
-            .arg(dir)
-            .args(["--addr", "127.0.0.1:0"])
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap());
-        let mut seen = String::new();
-        let url = loop {
-            let mut line = String::new();
-            if lines.read_line(&mut line).unwrap() == 0 {
-                let _ = child.kill();
-                panic!("serve exited before listening: {seen}");
-            }
-            seen.push_str(&line);
-            if let Some((_, url)) = line.trim().split_once(" on ") {
-                break url.to_owned();
-            }
-        };
-        // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || {
-            let mut sink = String::new();
-            let _ = lines.read_to_string(&mut sink);
-        });
-        Server { child, url }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn deposit_body(env: &Path, pubkey: &Path) -> Vec<u8> {
     let envelope: Value = serde_json::from_slice(&fs::read(env).unwrap()).unwrap();
     let body = json!({
@@ -572,8 +525,7 @@ fn sigkill_of_one_server_mid_load_loses_no_acknowledged_deposit() {
         std::thread::sleep(Duration::from_millis(5));
     }
     killed.store(true, Ordering::SeqCst);
-    a.child.kill().unwrap();
-    a.child.wait().unwrap();
+    a.kill();
     for c in clients {
         c.join().unwrap();
     }

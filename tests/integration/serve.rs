@@ -66,6 +66,12 @@ impl Server {
         }
     }
 
+    /// SIGKILL, and waits for the process to end.
+    pub(crate) fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// SIGTERM, then the exit status and everything it logged.
     fn terminate(mut self) -> (ExitStatus, String) {
         let status = Command::new("kill")
