@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TARGETS_ALL=(manifest_load profile_load canon_roundtrip dsse_verify receipt_checkpoint
-    proof_verify pcap_read sbom_read manifest_diff)
+    proof_verify pcap_read sbom_read manifest_diff registry_request)
 CARGO_FUZZ_VERSION=0.13.2
 
 need_cargo_fuzz() {
@@ -39,7 +39,7 @@ write_seeds() {
     tmp=$(mktemp -d)
     trap 'rm -rf "$tmp"' RETURN
     rm -rf fuzz/seeds
-    mkdir -p fuzz/seeds/{dsse_verify,receipt_checkpoint,proof_verify,manifest_diff,canon_roundtrip}
+    mkdir -p fuzz/seeds/{dsse_verify,receipt_checkpoint,proof_verify,manifest_diff,canon_roundtrip,registry_request}
     # Envelopes, each after the raw key that signed it.
     "$bp" keygen -o "$tmp/v" >/dev/null
     "$bp" sign examples/smart-meter.toml --key "$tmp/v.key" -o "$tmp/meter.dsse.json" >/dev/null
@@ -71,6 +71,32 @@ PY
     "$bp" canon examples/smart-meter-v3.toml >"$tmp/b.json"
     { cat "$tmp/a.json"; printf '\0'; cat "$tmp/b.json"; } >fuzz/seeds/manifest_diff/meter-v2-v3
     "$bp" canon examples/kids-smartwatch.toml >fuzz/seeds/canon_roundtrip/watch.json
+    # Registry requests: `METHOD PATH`, a newline, the body. The deposit
+    # runs first and fills the fuzzing server's log.
+    python3 - fuzz/seeds/registry_request "$tmp/meter.dsse.json" "$tmp/v.pub" <<'PY'
+import json, sys
+out, env, pub = sys.argv[1], json.load(open(sys.argv[2])), open(sys.argv[3]).read()
+import os; os.makedirs(out, exist_ok=True)
+seeds = {
+    "deposit": ("POST /api/v1/deposits",
+                {"envelope": env, "bond": {"amount": "50000", "currency": "EUR"}, "vendor_public_key": pub}),
+    "report": ("POST /api/v1/reports", {"envelope": env}),
+    "cosign": ("POST /api/v1/reports/sha256:" + "ab" * 32 + "/cosignatures",
+               {"keyid": "sha256:" + "cd" * 32, "signature": "AAAA"}),
+    "ruling": ("POST /api/v1/reports/sha256:" + "ab" * 32 + "/ruling", {}),
+    "release": ("POST /api/v1/releases", {"blueprint_id": "acme/meter", "version": 1}),
+    "checkpoint": ("GET /checkpoint", None),
+    "tile": ("GET /tile/0/000.p/1", None),
+    "entry": ("GET /api/v1/entries/0", None),
+    "inclusion": ("GET /api/v1/proofs/inclusion/0?size=1", None),
+    "consistency": ("GET /api/v1/proofs/consistency?from=1&to=1", None),
+    "escrow": ("GET /api/v1/escrow", None),
+    "index": ("GET /", None),
+}
+for name, (line, body) in seeds.items():
+    with open(f"{out}/{name}", "wb") as f:
+        f.write(line.encode() + b"\n" + (json.dumps(body).encode() if body is not None else b""))
+PY
     printf '{"n":[1e21,-0,5e-324,1.7976931348623157e308],"s":"\\ud83d\\ude00\\u0000","\\u00e9":{}}' \
         >fuzz/seeds/canon_roundtrip/numbers-and-strings.json
     du -sh fuzz/seeds
