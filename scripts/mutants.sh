@@ -46,7 +46,7 @@ for m in "${MODULES[@]}"; do
     mkdir -p "target/mutants/$m"
     # Exit 2 (missed) and 3 (timeouts) are results; anything else stops.
     rc=0
-    cargo mutants --in-place --no-shuffle --timeout 180 -f "$f" \
+    cargo mutants --in-place --no-shuffle --timeout 180 --profile mutants -f "$f" \
         --output "target/mutants/$m" -- "${TEST_ARGS[@]}" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && [ "$rc" -ne 3 ]; then
         echo "mutants.sh: cargo mutants failed on $m (exit $rc)" >&2
