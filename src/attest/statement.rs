@@ -365,6 +365,23 @@ mod tests {
     }
 
     #[test]
+    fn deposits_carry_the_in_toto_type_or_the_legacy_one() {
+        // `sign --append` co-signs only envelopes of these two types.
+        assert!(is_deposit_payload_type(PAYLOAD_TYPE));
+        assert!(is_deposit_payload_type(LEGACY_PAYLOAD_TYPE));
+        for other in [
+            "",
+            "application/json",
+            "application/vnd.in-toto+json; charset=utf-8",
+            crate::escrow::report::REPORT_PAYLOAD_TYPE,
+            crate::escrow::report::REBUTTAL_PAYLOAD_TYPE,
+            crate::escrow::ledger::ROTATION_PAYLOAD_TYPE,
+        ] {
+            assert!(!is_deposit_payload_type(other), "{other:?}");
+        }
+    }
+
+    #[test]
     fn statement_layout() {
         let m = sample("Cam 1");
         let bytes = statement_bytes(&m).unwrap();

@@ -11,6 +11,13 @@ pub fn stdout(bytes: &[u8]) -> io::Result<()> {
     ignore_broken_pipe(io::stdout().lock().write_all(bytes))
 }
 
+/// Writes to standard output through a buffer, for output written in
+/// pieces.
+pub fn stdout_with(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> io::Result<()> {
+    let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+    ignore_broken_pipe(write(&mut out).and_then(|()| out.flush()))
+}
+
 /// Writes `bytes` to standard error.
 pub fn stderr_bytes(bytes: &[u8]) -> io::Result<()> {
     ignore_broken_pipe(io::stderr().lock().write_all(bytes))

@@ -8,6 +8,7 @@ use blueprint::validate::FileReport;
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::term::{self, termcolor};
 use serde_json::{Value, json};
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 /// Output formats of `validate`.
@@ -275,57 +276,147 @@ fn diagnostic_json(map: &SourceMap, d: &Diagnostic) -> Value {
     v
 }
 
-/// Marks every diagnostic that human output merges with others: `shown_as`
-/// names the shown finding (its code and message) and how many results it
-/// stands for, so a tool can group them the same way.
-fn with_groups(r: &FileReport, mut items: Vec<Value>) -> Vec<Value> {
-    let shown = findings::group(&r.diagnostics, r.document.as_ref().map(|d| &d.value));
-    for (n, s) in shown.iter().enumerate() {
-        if s.members.len() < 2 {
-            continue;
-        }
-        for &i in &s.members {
-            if let Some(v) = items.get_mut(i) {
-                v["shown_as"] = json!({
-                    "index": n,
-                    "code": s.diag.code,
-                    "message": s.diag.message,
-                    "size": s.members.len(),
-                });
-            }
-        }
-    }
-    items
+/// The `shown_as` of every diagnostic that human output merges with others:
+/// the shown finding (its index, code and message) and how many results it
+/// stands for, so a tool can group them the same way. Kept as one entry per
+/// merged finding and an index per diagnostic, not a copy per diagnostic.
+struct ShownAs {
+    groups: Vec<Value>,
+    of: Vec<Option<usize>>,
 }
 
-/// JSON report (`schemas/report.v1.schema.json`).
-pub fn json_report(map: &SourceMap, reports: &[FileReport], info: &RunInfo<'_>) -> Value {
-    let mut total = Counts::default();
-    let files: Vec<Value> = reports
-        .iter()
-        .map(|r| {
-            total.error += r.counts.error;
-            total.warning += r.counts.warning;
-            total.info += r.counts.info;
-            json!({
-                "path": r.name,
-                "format": r.format.as_str(),
-                "passed": r.passed(),
-                "profiles": r.profiles,
-                "counts": r.counts,
-                "diagnostics": with_groups(r, r.diagnostics.iter().map(|d| diagnostic_json(map, d)).collect()),
-            })
-        })
-        .collect();
-    json!({
+impl ShownAs {
+    fn of(r: &FileReport) -> Self {
+        let mut out = ShownAs {
+            groups: Vec::new(),
+            of: vec![None; r.diagnostics.len()],
+        };
+        let shown = findings::group(&r.diagnostics, r.document.as_ref().map(|d| &d.value));
+        for (n, s) in shown.iter().enumerate() {
+            if s.members.len() < 2 {
+                continue;
+            }
+            let g = out.groups.len();
+            out.groups.push(json!({
+                "index": n,
+                "code": s.diag.code,
+                "message": s.diag.message,
+                "size": s.members.len(),
+            }));
+            for &i in &s.members {
+                if let Some(slot) = out.of.get_mut(i) {
+                    *slot = Some(g);
+                }
+            }
+        }
+        out
+    }
+}
+
+/// One file's entry of the JSON report (`files[i]`), serialized as it is
+/// written: each diagnostic is a small tree only while it is being written,
+/// so a report of many findings never exists in memory as a whole. Keys
+/// come in sorted order, as a `serde_json::Map` writes them.
+struct FileEntry<'a> {
+    map: &'a SourceMap,
+    report: &'a FileReport,
+    shown: ShownAs,
+}
+
+impl serde::Serialize for FileEntry<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let r = self.report;
+        let diagnostics = r.diagnostics.iter().enumerate().map(|(i, d)| {
+            let mut v = diagnostic_json(self.map, d);
+            if let Some(&Some(g)) = self.shown.of.get(i) {
+                v["shown_as"] = self.shown.groups[g].clone();
+            }
+            v
+        });
+        let mut m = s.serialize_map(Some(6))?;
+        m.serialize_entry("counts", &json!(r.counts))?;
+        m.serialize_entry("diagnostics", &Lazy(Cell::new(Some(diagnostics))))?;
+        m.serialize_entry("format", r.format.as_str())?;
+        m.serialize_entry("passed", &r.passed())?;
+        m.serialize_entry("path", &r.name)?;
+        m.serialize_entry("profiles", &r.profiles)?;
+        m.end()
+    }
+}
+
+/// A sequence produced while it is serialized (once).
+struct Lazy<I>(Cell<Option<I>>);
+
+impl<I: Iterator<Item = Value>> serde::Serialize for Lazy<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.take().into_iter().flatten())
+    }
+}
+
+/// One file's entry of the JSON report (`schemas/report.v1.schema.json`,
+/// `files[i]`): pretty, as [`json_report`] embeds it, or on one line for
+/// JSON Lines.
+pub fn file_entry(map: &SourceMap, report: &FileReport, pretty: bool) -> Vec<u8> {
+    let entry = FileEntry {
+        map,
+        report,
+        shown: ShownAs::of(report),
+    };
+    let written = if pretty {
+        serde_json::to_vec_pretty(&entry)
+    } else {
+        serde_json::to_vec(&entry)
+    };
+    // Writing values and strings into a Vec does not fail.
+    written.unwrap_or_default()
+}
+
+/// Writes the JSON report (`schemas/report.v1.schema.json`) around file
+/// entries that [`file_entry`] rendered pretty; `total` sums their counts.
+/// Ends with a newline.
+pub fn json_report(
+    info: &RunInfo<'_>,
+    total: Counts,
+    entries: &[Vec<u8>],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let frame = json!({
         "report_format": "blueprint/report/v1",
         "tool": {"name": "blueprint", "version": env!("CARGO_PKG_VERSION")},
         "as_of": info.as_of,
         "passed": total.error == 0,
         "counts": total,
-        "files": files,
-    })
+        "files": [],
+    });
+    let mut frame = serde_json::to_vec_pretty(&frame).unwrap_or_default();
+    frame.push(b'\n');
+    const EMPTY: &[u8] = b"\"files\": []";
+    let at = match frame.windows(EMPTY.len()).position(|w| w == EMPTY) {
+        Some(at) if !entries.is_empty() => at,
+        _ => return out.write_all(&frame),
+    };
+    // Split between `[` and `]`, and put the entries in between.
+    let (head, tail) = frame.split_at(at + EMPTY.len() - 1);
+    out.write_all(head)?;
+    for (i, e) in entries.iter().enumerate() {
+        out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+        // Each line of the entry is indented to its depth in `files`
+        // (strings never hold a raw newline: JSON escapes it).
+        for (n, line) in e.split(|b| *b == b'\n').enumerate() {
+            if n > 0 {
+                out.write_all(b"\n")?;
+            }
+            out.write_all(INDENT)?;
+            out.write_all(line)?;
+        }
+    }
+    out.write_all(b"\n  ")?;
+    out.write_all(tail)
 }
+
+/// The depth of an entry of `files` in the pretty report.
+const INDENT: &[u8] = b"    ";
 
 /// SARIF 2.1.0 log: one run, rules with their citation and fix hint,
 /// results with line/column regions.

@@ -193,8 +193,8 @@ struct Checked {
     outcome: Result<Verdict, String>,
     /// Human text, or one JSON Lines line.
     bytes: Vec<u8>,
-    /// `--format json`: the file's entry of `files`.
-    json: Option<serde_json::Value>,
+    /// `--format json`: the file's entry of `files`, rendered.
+    json: Option<Vec<u8>>,
 }
 
 struct Verdict {
@@ -235,14 +235,10 @@ impl Run<'_> {
         };
         match self.args.format {
             ValidateFormat::Human => checked.bytes = render::human(&map, reports, self.info),
-            ValidateFormat::Json | ValidateFormat::Jsonl => {
-                let mut whole = render::json_report(&map, reports, self.info);
-                let entry = whole["files"][0].take();
-                if self.args.format == ValidateFormat::Jsonl {
-                    checked.bytes = line(&entry);
-                } else {
-                    checked.json = Some(entry);
-                }
+            ValidateFormat::Json => checked.json = Some(render::file_entry(&map, &report, true)),
+            ValidateFormat::Jsonl => {
+                checked.bytes = render::file_entry(&map, &report, false);
+                checked.bytes.push(b'\n');
             }
             ValidateFormat::Sarif | ValidateFormat::Junit => {}
         }
@@ -281,7 +277,7 @@ impl Run<'_> {
         };
         let paged = format == ValidateFormat::Human && self.args.view.pager;
         let mut held: Vec<u8> = Vec::new();
-        let mut files: Vec<serde_json::Value> = Vec::new();
+        let mut files: Vec<Vec<u8>> = Vec::new();
         let mut total = Counts::default();
         let mut tally = Tally::default();
         let mut write_failed = None;
@@ -344,11 +340,7 @@ impl Run<'_> {
                 }
             }
             ValidateFormat::Json => {
-                let mut whole = render::json_report(self.base, &[], self.info);
-                whole["files"] = serde_json::Value::Array(files);
-                whole["passed"] = serde_json::json!(total.error == 0);
-                whole["counts"] = serde_json::json!(total);
-                output::stdout(&pretty(&whole))
+                output::stdout_with(|w| render::json_report(self.info, total, &files, w))
             }
             _ => {
                 output::stderr_line(tally.render().trim_end());
