@@ -105,13 +105,6 @@ pub trait NodeReader {
     fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error>;
 }
 
-impl<R: NodeReader + ?Sized> NodeReader for &R {
-    type Error = R::Error;
-    fn node(&self, level: u8, index: u64) -> Result<Hash, Self::Error> {
-        (**self).node(level, index)
-    }
-}
-
 /// Why a root or proof could not be computed from a store.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeError<E> {
