@@ -5,6 +5,9 @@
 #   scripts/mutants.sh                 # canon dsse keys statement merkle
 #   scripts/mutants.sh merkle classes  # chosen modules
 #   TESTS=all scripts/mutants.sh canon # also the integration tests (slower)
+#   TIMEOUT=120 scripts/mutants.sh     # seconds before a mutant's tests count
+#                                      # as hung (default 45; the area's tests
+#                                      # take 2-16 s)
 #
 # Each mutant is built and tested in place (the working tree is restored
 # after each one) with the `mutants` profile (no debug info), running the
@@ -59,7 +62,7 @@ for m in "${MODULES[@]}"; do
     mkdir -p "target/mutants-out/$m"
     # Exit 2 (missed) and 3 (timeouts) are results; anything else stops.
     rc=0
-    cargo mutants --in-place --no-shuffle --timeout 180 --profile mutants -f "$f" \
+    cargo mutants --in-place --no-shuffle --timeout "${TIMEOUT:-45}" --profile mutants -f "$f" \
         --output "target/mutants-out/$m" -- "${TEST_ARGS[@]}" || rc=$?
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 2 ] && [ "$rc" -ne 3 ]; then
         echo "mutants.sh: cargo mutants failed on $m (exit $rc)" >&2
