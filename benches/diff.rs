@@ -1,5 +1,6 @@
 //! `diff` of two manifests with 100,000 endpoints each, next to the time to
-//! parse them. Peak memory of the same diff through the CLI is measured by
+//! parse them, and the RFC 8520 MUD file of the first one, written out.
+//! Peak memory of the same diff through the CLI is measured by
 //! `scripts/bench-diff.sh`. Also the other shapes that once blew up: a list
 //! of 100,000 markets (repeated, and distinct, with its SARIF log), and a
 //! CycloneDX SBOM of 60,000 components.
@@ -7,6 +8,7 @@
 use blueprint::device::diff::fast_json;
 use blueprint::device::diff::manifest::{diff_manifests, report};
 use blueprint::device::diff::render;
+use blueprint::device::mud::{MudOptions, mud};
 use blueprint::device::observe::sbom;
 use blueprint::manifest::document::Limits;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -67,6 +69,17 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("diff", |bn| {
         bn.iter(|| diff_manifests(black_box(&va), black_box(&vb)))
+    });
+    let opts = MudOptions {
+        mud_url: "https://example.com/bench.json".into(),
+        now: "2026-01-01T00:00:00Z".into(),
+        cache_validity_hours: 48,
+    };
+    g.bench_function("mud_written", |bn| {
+        bn.iter(|| {
+            let m = mud(black_box(&va), &opts);
+            serde_json::to_writer_pretty(std::io::sink(), &m.document).unwrap()
+        })
     });
     g.bench_function("load_both_without_spans", |bn| {
         bn.iter(|| {

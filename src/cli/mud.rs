@@ -8,7 +8,7 @@ use super::canon::print_diagnostics;
 use super::{ColorChoice, EXIT_FINDINGS, EXIT_OK, EXIT_OPERATIONAL, output};
 use blueprint::device::mud::{MudOptions, mud};
 use blueprint::diag::Severity;
-use blueprint::manifest::document::Limits;
+use blueprint::manifest::document::{Document, Limits};
 use blueprint::profile::Selection;
 use blueprint::source::SourceMap;
 use blueprint::validate::{ValidateOptions, validate_bytes};
@@ -74,14 +74,10 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
         anyhow::bail!("{name} cannot be read as a manifest");
     };
     if report.counts.error > 0 {
-        let errors: Vec<_> = report
-            .diagnostics
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .cloned()
-            .collect();
         if !a.allow_errors {
-            print_diagnostics(&map, &errors, color);
+            // Filtered in place: 100,000 findings are not copied to be shown.
+            report.diagnostics.retain(|d| d.severity == Severity::Error);
+            print_diagnostics(&map, &report.diagnostics, color);
             output::error(&format!(
                 "refusing to export {name}: {} as of {} (fix them, or pass --allow-errors)",
                 output::plural(
@@ -104,8 +100,8 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
     }
     // Only the value is needed from here on: the source text, its spans
     // and the findings are freed before the MUD file is built.
-    let value = doc.value;
-    drop((report, map, library));
+    let Document { value, spans, .. } = doc;
+    drop((report, map, library, spans));
     let now = time::OffsetDateTime::now_utc()
         .replace_nanosecond(0)
         .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
@@ -129,7 +125,7 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
         // Serialized as it is written: the file is never held twice.
         use std::io::Write;
         let mut w = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-        let written = serde_json::to_writer_pretty(&mut w, &m.json)
+        let written = serde_json::to_writer_pretty(&mut w, &m.document)
             .map_err(std::io::Error::from)
             .and_then(|()| w.write_all(b"\n"))
             .and_then(|()| w.flush());
@@ -140,7 +136,7 @@ fn export(a: &MudArgs, color: ColorChoice) -> anyhow::Result<u8> {
             _ => Ok(EXIT_OK),
         };
     }
-    let mut text = serde_json::to_string_pretty(&m.json)?;
+    let mut text = serde_json::to_string_pretty(&m.document)?;
     text.push('\n');
     let replace = output::Replace {
         force: a.force,

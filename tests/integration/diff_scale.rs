@@ -182,4 +182,50 @@ fn json_report_of_many_findings_is_written_within_the_cap() {
             "{format}: {per_endpoint} endpoint findings"
         );
     }
+
+/// Address space for [`mud_of_20k_endpoints_is_built_compactly`], in KiB:
+/// the debug binary needs about 190 MB for it; when each ACE was a JSON
+/// tree it needed about 790 MB.
+const MUD_CAP_KIB: u64 = 400_000;
+
+#[test]
+fn mud_of_20k_endpoints_is_built_compactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 20_000;
+    let mut manifest = endpoints(n, false);
+    manifest["blueprint"]["issued_at"] = json!("2026-01-15");
+    let f = write_json(dir.path(), "m.json", &manifest);
+    let url = "https://example.com/m.json";
+    let args = ["mud", &f, "--mud-url", url, "--allow-errors"];
+    let out = crate::util::capped(MUD_CAP_KIB, &args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let acls = m["ietf-access-control-list:acls"]["acl"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = acls.iter().map(|a| a["name"].as_str().unwrap()).collect();
+    assert_eq!(
+        names,
+        [
+            "mud-scale-v4fr",
+            "mud-scale-v6fr",
+            "mud-scale-v4to",
+            "mud-scale-v6to"
+        ]
+    );
+    for acl in acls {
+        let aces = acl["aces"]["ace"].as_array().unwrap();
+        assert_eq!(aces.len(), n, "one entry per endpoint and family");
+    }
+    let last = &acls[3]["aces"]["ace"][n - 1];
+    assert_eq!(last["name"], format!("ep{}-tcp6-{}-todev", n - 1, n - 1));
+    assert_eq!(
+        last["matches"]["ipv6"]["ietf-acldns:src-dnsname"],
+        format!("h{}.acme.io", n - 1)
+    );
+    // Written to a file, under the same cap, it is the same bytes.
+    let file = dir.path().join("out.json").display().to_string();
+    let written = crate::util::capped(MUD_CAP_KIB, &[&args[..], &["-o", &file]].concat());
+    assert_eq!(written.status.code(), Some(0), "{}", text(&written.stderr));
+    assert!(std::fs::read(&file).unwrap() == out.stdout);
 }
