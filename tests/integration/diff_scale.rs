@@ -182,6 +182,7 @@ fn json_report_of_many_findings_is_written_within_the_cap() {
             "{format}: {per_endpoint} endpoint findings"
         );
     }
+}
 
 /// Address space for [`mud_of_20k_endpoints_is_built_compactly`], in KiB:
 /// the debug binary needs about 190 MB for it; when each ACE was a JSON
