@@ -49,7 +49,13 @@ fn server() -> &'static Server {
     })
 }
 
-fuzz_target!(|data: &[u8]| {
+fuzz_target!(
+    init: {
+        // Created before the first input, so that opening the registry and
+        // loading the profiles is not timed as that input's run.
+        server();
+    },
+    |data: &[u8]| {
     let split = data.iter().position(|b| *b == b'\n').unwrap_or(data.len());
     let (line, body) = (&data[..split], data.get(split + 1..).unwrap_or_default());
     let Ok(line) = std::str::from_utf8(line) else {
