@@ -499,6 +499,24 @@ mod tests {
     }
 
     #[test]
+    fn a_key_file_of_exactly_16_kib_is_read_whole() {
+        // A public key after blank lines, with no final newline, padded to
+        // the limit: reading one byte less would cut its END line.
+        let dir = tempfile::tempdir().unwrap();
+        let pem = SigningKeyFile::from_seed(&seed1())
+            .public()
+            .to_pem()
+            .unwrap();
+        let pem = pem.trim_end();
+        let padded = format!("{}{pem}", "\n".repeat(16 * 1024 - pem.len()));
+        assert_eq!(padded.len(), 16 * 1024);
+        let f = dir.path().join("padded.pub");
+        std::fs::write(&f, &padded).unwrap();
+        let key = PublicKey::load(&f).unwrap();
+        assert_eq!(key.id(), SigningKeyFile::from_seed(&seed1()).id());
+    }
+
+    #[test]
     fn key_ids_debug_as_their_hex() {
         let k = SigningKeyFile::from_seed(&seed1());
         let id = k.public().id();
