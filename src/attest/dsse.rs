@@ -520,6 +520,23 @@ mod tests {
     }
 
     #[test]
+    fn a_refusal_names_each_signature_and_its_problem() {
+        // `verify` prints this message: the reader learns which signature
+        // failed and why, not only that the threshold was missed.
+        let (a, b) = (key(1), key(2));
+        let mut env = Envelope::sign("t/x", b"p", &a);
+        env.append_signature(&b).unwrap();
+        env.signatures[0].sig = "not base64!".into();
+        let err = verify(&env, "t/x", &[a.public()], ONE).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "threshold not met: 0 distinct trusted key(s) signed, 1 required; \
+             signature #0: signature is not valid base64; \
+             signature #1: does not verify under any trusted key"
+        );
+    }
+
+    #[test]
     fn threshold_counts_distinct_keys() {
         let (a, b, c) = (key(1), key(2), key(3));
         let two = NonZeroUsize::new(2).unwrap();

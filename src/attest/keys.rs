@@ -634,6 +634,27 @@ mod tests {
     }
 
     #[test]
+    fn a_key_file_that_appears_meanwhile_is_not_overwritten() {
+        // `write_pair` checks first; the link into place refuses too, for
+        // a file that appears between the check and the write.
+        let dir = tempfile::tempdir().unwrap();
+        let there = dir.path().join("there.key");
+        fs::write(&there, b"someone else's").unwrap();
+        assert!(matches!(
+            write_new_file(&there, b"new", 0o600),
+            Err(KeyError::Exists { .. })
+        ));
+        assert_eq!(fs::read(&there).unwrap(), b"someone else's");
+        // Any other failure is an I/O error naming the file, not "exists".
+        let nowhere = dir.path().join("no-such-dir").join("k.key");
+        assert!(matches!(
+            write_new_file(&nowhere, b"new", 0o600),
+            Err(KeyError::Io { .. })
+        ));
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
     fn group_or_world_readable_key_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let k = SigningKeyFile::from_seed(&seed1());
