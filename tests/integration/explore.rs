@@ -30,15 +30,7 @@ fn refs() -> RefData {
     RefData::builtin().unwrap()
 }
 
-/// Parses markup as XML (the report and the map are well-formed XML too).
-fn parse(markup: &str) -> roxmltree::Document<'_> {
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    roxmltree::Document::parse_with_options(markup, options)
-        .unwrap_or_else(|e| panic!("not well-formed: {e}"))
-}
+use crate::util::parse_xml as parse;
 
 fn texts_of(doc: &roxmltree::Document<'_>, tag: &str) -> Vec<String> {
     doc.descendants()

@@ -285,19 +285,27 @@ fn three_devices() -> Fixture {
     f
 }
 
+/// `registry init reg` in `dir`, at [`NOW`].
+fn init_registry(dir: &Path) {
+    ok(
+        &[
+            "registry",
+            "init",
+            "reg",
+            "--origin",
+            "registry.example/escrow",
+            "--now",
+            NOW,
+        ],
+        dir,
+    );
+}
+
 fn site() -> Site {
     Site::new().unwrap()
 }
 
-/// Parses a page as XML (the pages are well-formed XML as well as HTML).
-fn parse(markup: &str) -> roxmltree::Document<'_> {
-    let options = roxmltree::ParsingOptions {
-        allow_dtd: true,
-        ..Default::default()
-    };
-    roxmltree::Document::parse_with_options(markup, options)
-        .unwrap_or_else(|e| panic!("not well-formed: {e}"))
-}
+use crate::util::parse_xml as parse;
 
 fn all_text(node: roxmltree::Node<'_, '_>) -> String {
     node.descendants()
@@ -508,18 +516,7 @@ fn hostile_strings_from_a_manifest_are_escaped() {
     };
     let d = f.dir();
     let k = key(d, "vendor", 5);
-    ok(
-        &[
-            "registry",
-            "init",
-            "reg",
-            "--origin",
-            "registry.example/escrow",
-            "--now",
-            NOW,
-        ],
-        d,
-    );
+    init_registry(d);
     let id = "<script>alert(1)</script>/../x y";
     let vendor = "Evil & Co <img src=x onerror=alert(1)>";
     let item = "\"><script>alert('item')</script>";
@@ -682,18 +679,7 @@ fn an_unreadable_registry_is_an_operational_error() {
 #[test]
 fn a_registry_without_deposits_has_an_index_and_no_device_pages() {
     let tmp = tempfile::tempdir().unwrap();
-    ok(
-        &[
-            "registry",
-            "init",
-            "reg",
-            "--origin",
-            "registry.example/escrow",
-            "--now",
-            NOW,
-        ],
-        tmp.path(),
-    );
+    init_registry(tmp.path());
     let mut reg = Registry::open(&tmp.path().join("reg")).unwrap();
     let page = index_page(&mut reg, &site(), LinkStyle::Static).unwrap();
     assert_accessible(&page);

@@ -83,3 +83,14 @@ pub fn database_args() -> Vec<String> {
         _ => Vec::new(),
     }
 }
+
+/// Parses markup as XML: the HTML report, the data-flow map and the
+/// explorer pages are well-formed XML as well as HTML.
+pub fn parse_xml(markup: &str) -> roxmltree::Document<'_> {
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    roxmltree::Document::parse_with_options(markup, options)
+        .unwrap_or_else(|e| panic!("not well-formed: {e}"))
+}
